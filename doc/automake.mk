@@ -1,1 +1,6 @@
-# doc
+# Documentation, installed in $(docdir).
+dist_doc_DATA += README.md \
+	doc/ARCHITECTURE.md \
+	doc/configuration.md \
+	doc/plugins.md \
+	doc/redis-keys.md

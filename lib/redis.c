@@ -62,7 +62,7 @@ vnm_redis_options_from_conf(const struct vnm_conf *conf,
                                      &opts->database))
         || (error = vnm_conf_get_duration(conf, "timeout", 2000, 10, 60000,
                                           &opts->timeout_ms))
-        || (error = vnm_conf_get_duration(conf, "reconnect_max", 30000, 250,
+        || (error = vnm_conf_get_duration(conf, "reconnect_max", 5000, 250,
                                           3600000,
                                           &opts->reconnect_max_ms))) {
         return error;
@@ -143,7 +143,7 @@ vnm_redis_create(const struct vnm_redis_options *opts)
     r->database = opts->database;
     r->timeout_ms = opts->timeout_ms > 0 ? opts->timeout_ms : 2000;
     r->reconnect_max_ms = (opts->reconnect_max_ms > 0
-                           ? opts->reconnect_max_ms : 30000);
+                           ? opts->reconnect_max_ms : 5000);
     r->backoff_ms = BACKOFF_MIN_MS;
     return r;
 }

@@ -53,11 +53,12 @@ pass()
     echo "ok - $*"
 }
 
-# check [-m DESCRIPTION] CMD...: runs CMD (a function is fine); prints an
-# "ok" line if it succeeds, else its output and fails the test.
+# check [-m DESCRIPTION] CMD...: runs CMD (a function is fine, in a
+# subshell: its variable assignments and vm_bg calls do not stick); prints
+# an "ok" line if it succeeds, else CMD's output and fails the test.
 check()
 {
-    local desc= out rc=0
+    local desc='' out rc=0
     if [ "${1:-}" = -m ]; then
         desc=$2
         shift 2
@@ -75,10 +76,19 @@ check()
 # 0) or TIMEOUT_S seconds have passed (returns 1, with a message).
 wait_for()
 {
-    local timeout=$1 now deadline
+    local timeout=$1 now deadline us int frac
     shift
+    [[ $timeout =~ ^[0-9]*(\.[0-9]*)?$ ]] \
+        || fail "wait_for: bad timeout '$timeout'"
+    if [[ $timeout == *.* ]]; then
+        int=${timeout%.*}
+        frac=${timeout#*.}000000
+        us=$((10#${int:-0} * 1000000 + 10#${frac:0:6}))
+    else
+        us=$((10#$timeout * 1000000))
+    fi
     now=${EPOCHREALTIME/[.,]/}
-    deadline=$((now + ${timeout%.*} * 1000000))
+    deadline=$((now + us))
     while :; do
         if "$@" >/dev/null 2>&1; then
             return 0
@@ -132,7 +142,8 @@ register_pid()
 }
 
 # register_pidfile FILE: a daemon (not a child) to kill at cleanup; only
-# killed if its command line mentions $VNM_LAB_DIR (i.e. it is the test's).
+# killed if its command line mentions a path in $VNM_LAB_DIR (so that it is
+# the test's).
 register_pidfile()
 {
     _LAB_PIDFILES+=("$1")
@@ -168,8 +179,10 @@ _lab_stop_started()
     for f in "${_LAB_PIDFILES[@]}"; do
         [ -r "$f" ] || continue
         pid=$(tr -dc '0-9' <"$f")
-        [ -n "$pid" ] && [ -r "/proc/$pid/cmdline" ] || continue
-        if tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF -- "$VNM_LAB_DIR"
+        if [ -z "$pid" ] || [ ! -r "/proc/$pid/cmdline" ]; then
+            continue
+        fi
+        if tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF -- "$VNM_LAB_DIR/"
         then
             _lab_stop_pid "$pid"
         fi
@@ -227,6 +240,7 @@ check_logs()
     [ "$bad" = 0 ] || fail "unexpected WARN/ERR lines in logs"
 }
 
+# shellcheck disable=SC2120 # Tests pass FILEs.
 # check_lab_logs [FILE...]: check_logs on the lab's logs and FILEs: the OVS
 # logs, and whatever else the test put in $VNM_LAB_DIR/log/*.log, except
 # redis.log, whose format ("pid:M date # message") LOG_LEVEL_RE does not fit
@@ -367,15 +381,16 @@ lab_up()
 # fails if the logs had unexpected WARN/ERR lines.
 lab_down()
 {
-    local logs_ok=yes stray
+    local logs_ok=yes stray=()
     [ "$_LAB_UP" = yes ] || return 0
     _lab_stop_started
-    stray=$(_lab_stray_pids)
-    [ -z "$stray" ] || {
-        kill -KILL $stray 2>/dev/null || true
-        echo "$TEST_NAME: killed stray pids in the lab: $stray" >&2
+    mapfile -t stray < <(_lab_stray_pids)
+    if [ "${#stray[@]}" -gt 0 ]; then
+        kill -KILL "${stray[@]}" 2>/dev/null || true
+        echo "$TEST_NAME: killed stray pids in the lab: ${stray[*]}" >&2
         logs_ok=no
-    }
+    fi
+    # shellcheck disable=SC2119 # No extra log here.
     (check_lab_logs) || logs_ok=no
     "$VNMON_LAB" down --name "$VNM_LAB_NAME" --dir "$VNM_LAB_DIR" \
         || fail "lab_down: $VNMON_LAB down failed"
@@ -385,7 +400,8 @@ lab_down()
 }
 
 if [ "$(id -u)" != 0 ]; then
-    fail "system tests need root (network namespaces, OVS); run 'make check-system' as root"
+    fail "system tests need root (network namespaces, OVS):" \
+        "run 'make check-system' as root"
 fi
 for _b in ip ovs-vsctl redis-cli "$PYTHON" "$VNMON_LAB"; do
     command -v "$_b" >/dev/null || fail "missing $_b (tools/install-deps.sh)"

@@ -1,0 +1,16 @@
+# System tests: real ovsdb-server/ovs-vswitchd, Redis, network namespaces.
+# Root only; run one at a time by "make check-system".
+SYSTEM_TESTS += \
+	tests/system/test-lab.sh \
+	tests/system/test-daemons.sh \
+	tests/system/test-redis-outage.sh \
+	tests/system/test-config-errors.sh \
+	tests/system/test-quickstart.sh
+
+EXTRA_DIST += $(SYSTEM_TESTS) tests/system/lib.sh tests/system/run.sh
+
+check-system: all $(check_LTLIBRARIES)
+	VNM_BUILDDIR=$(abs_top_builddir) \
+	    $(SHELL) $(top_srcdir)/tests/system/run.sh \
+	    $(addprefix $(top_srcdir)/,$(SYSTEM_TESTS))
+.PHONY: check-system
