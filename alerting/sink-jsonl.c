@@ -61,6 +61,8 @@ struct jsonl {
     uint64_t max_size;          /* 0 for no limit. */
     int fd;                     /* Open on 'path', or -1 after a failed
                                  * reopen. */
+    bool broken;                /* The last open failed (logged once). */
+    bool rotate_failed;         /* The last rotation failed (logged once). */
     uint64_t size;              /* Bytes in the file behind 'fd'. */
     struct jbuf line;           /* Reused for every line. */
 };
@@ -402,37 +404,46 @@ format_alert(struct jbuf *b, const struct vnm_alert *alert)
 /* The file. */
 
 /* Opens 'j->path' into 'j->fd' and learns its size.  Returns 0 or a
- * positive errno value, logged at 'level'. */
+ * positive errno value.  A failure is logged at 'level' the first time,
+ * at debug level while it lasts; the recovery is logged. */
 static int
 jsonl_open(struct jsonl *j, enum vnm_log_level level)
 {
+    const char *what = "open for appending";
     struct stat st;
+    int error;
     int fd;
 
     fd = open(j->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
     if (fd < 0) {
-        int error = errno;
-
-        j->host->log(j->host, level, "%s: cannot open for appending (%s)",
-                     j->path, strerror(error));
-        return error;
+        error = errno;
+        goto error;
     }
     if (fstat(fd, &st)) {
-        int error = errno;
-
-        j->host->log(j->host, level, "%s: cannot stat (%s)", j->path,
-                     strerror(error));
+        error = errno;
+        what = "stat";
         close(fd);
-        return error;
+        goto error;
     }
     if (!S_ISREG(st.st_mode)) {
-        j->host->log(j->host, level, "%s: not a regular file", j->path);
+        error = EINVAL;
+        what = "use (not a regular file)";
         close(fd);
-        return EINVAL;
+        goto error;
+    }
+    if (j->broken) {
+        j->host->log(j->host, VNM_LOG_INFO, "%s: reopened", j->path);
+        j->broken = false;
     }
     j->fd = fd;
     j->size = st.st_size;
     return 0;
+
+error:
+    j->host->log(j->host, j->broken ? VNM_LOG_DBG : level,
+                 "%s: cannot %s (%s)", j->path, what, strerror(error));
+    j->broken = true;
+    return error;
 }
 
 static void
@@ -444,17 +455,20 @@ jsonl_close(struct jsonl *j)
     }
 }
 
-/* Renames the file to PATH.1 and starts a new one.  On failure, logs and
- * goes on with the file it has, if any. */
+/* Renames the file to PATH.1 and starts a new one.  On failure, goes on
+ * with the file it has. */
 static void
 jsonl_rotate(struct jsonl *j)
 {
     if (rename(j->path, j->old_path)) {
-        j->host->log(j->host, VNM_LOG_WARN, "%s: cannot rotate to %s (%s)",
-                     j->path, j->old_path, strerror(errno));
+        j->host->log(j->host, j->rotate_failed ? VNM_LOG_DBG : VNM_LOG_WARN,
+                     "%s: cannot rotate to %s (%s)", j->path, j->old_path,
+                     strerror(errno));
         j->host->count(j->host, "rotate_errors", 1);
+        j->rotate_failed = true;
         return;
     }
+    j->rotate_failed = false;
     jsonl_close(j);
     jsonl_open(j, VNM_LOG_WARN);
     j->host->count(j->host, "rotations", 1);
@@ -480,11 +494,11 @@ jsonl_init(const struct vnm_host *host, const struct vnm_conf *conf,
     const char *path;
     struct jsonl *j;
     int64_t max_size;
-    bool fsync_;
+    bool use_fsync;
     int error;
 
     if ((error = host->conf_string(host, conf, "path", NULL, &path))
-        || (error = host->conf_bool(host, conf, "fsync", false, &fsync_))
+        || (error = host->conf_bool(host, conf, "fsync", false, &use_fsync))
         || (error = host->conf_int(host, conf, "max_size", 0, 0, INT64_MAX,
                                    &max_size))) {
         return error;
@@ -501,16 +515,16 @@ jsonl_init(const struct vnm_host *host, const struct vnm_conf *conf,
     }
     j->host = host;
     j->path = path;
-    j->fsync = fsync_;
+    j->fsync = use_fsync;
     j->max_size = max_size;
     j->fd = -1;
-    j->old_path = malloc(strlen(path) + 3);
+    j->old_path = malloc(strlen(path) + sizeof ".1");
     if (!j->old_path) {
         error = ENOMEM;
         goto error;
     }
     memcpy(j->old_path, path, strlen(path));
-    memcpy(j->old_path + strlen(path), ".1", 3);
+    memcpy(j->old_path + strlen(path), ".1", sizeof ".1");
 
     error = jsonl_open(j, VNM_LOG_ERR);
     if (error) {
@@ -540,16 +554,19 @@ jsonl_deliver(void *state, const struct vnm_alert *alert)
         && j->size + j->line.len > j->max_size) {
         jsonl_rotate(j);
     }
-    if (j->fd < 0 && jsonl_open(j, VNM_LOG_DBG)) {
+    if (j->fd < 0 && jsonl_open(j, VNM_LOG_WARN)) {
         j->host->count(j->host, "write_errors", 1);
         return EAGAIN;
     }
 
     n = write(j->fd, j->line.s, j->line.len);
     if (n != (ssize_t) j->line.len) {
+        /* Takes back a partial line, so that the retry starts afresh. */
         if (n > 0 && ftruncate(j->fd, j->size)) {
-            /* Leaves a partial line: a reader skips what does not
-             * parse. */
+            j->host->log(j->host, VNM_LOG_WARN, "%s: cannot remove a "
+                         "partly written line (%s)", j->path,
+                         strerror(errno));
+            j->size += n;
         }
         j->host->count(j->host, "write_errors", 1);
         return EAGAIN;
@@ -581,7 +598,7 @@ jsonl_on_tick(void *state, uint64_t now_ms)
                      "reopening", j->path);
     }
     jsonl_close(j);
-    jsonl_open(j, VNM_LOG_DBG);
+    jsonl_open(j, VNM_LOG_WARN);
 }
 
 static const struct vnm_sink_ops jsonl_ops = {

@@ -261,7 +261,8 @@ handle_entry(void *config_, const char *section, const char *key,
     if (config->error) {
         return 0;
     }
-    if (!config->last_header || strcmp(config->last_header, section)) {
+    if (section[0]
+        && (!config->last_header || strcmp(config->last_header, section))) {
         if (!enter_section(config, section)) {
             return 0;
         }
@@ -376,6 +377,7 @@ parse(struct vnm_config *config, FILE *file, const char *text)
 
 #if HAVE_DECL_INI_MAX_LINE
     ini_max_line = MAX_LINE;
+    ini_initial_alloc = MAX_LINE;
     ini_use_stack = false;
     ini_allow_realloc = false;
     ini_allow_multiline = false;

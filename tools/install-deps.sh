@@ -16,7 +16,7 @@ PKGS="
     libjansson-dev libcurl4-openssl-dev libinih-dev libpcap-dev libcap-dev
     libmicrohttpd-dev libcmocka-dev
     openvswitch-switch redis-server
-    iproute2 ethtool procps psmisc kmod nftables conntrack
+    iproute2 iputils-ping ethtool procps psmisc kmod nftables conntrack curl
     python3 python3-scapy iperf3 hping3 nmap tshark dnsmasq python3-aiosmtpd
     valgrind cppcheck
 "
