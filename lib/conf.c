@@ -35,6 +35,7 @@ struct vnm_conf {
     struct conf_entry *entries;
     size_t n_entries;
     size_t allocated;
+    int scan_line;              /* First header seen by the second pass. */
 };
 
 struct vnm_config {
@@ -42,6 +43,7 @@ struct vnm_config {
     struct vnm_conf **sections;
     size_t n_sections;
     int line;                   /* Line being parsed. */
+    int header_line;            /* Line of the last section header read. */
     char *error;                /* First parse error. */
     char *last_header;          /* Section header as inih reported it. */
     struct vnm_conf *current;
@@ -107,6 +109,9 @@ read_line(char *buf, int size, void *reader_)
         r->text += n;
     }
     r->config->line++;
+    if (buf[strspn(buf, " \t")] == '[') {
+        r->config->header_line = r->config->line;
+    }
     len = strlen(buf);
     if (len == (size_t) size - 1 && buf[len - 1] != '\n' && !r->too_long) {
         r->too_long = true;
@@ -136,7 +141,7 @@ valid_word(const char *s)
 
 /* Splits a header 'kind "name"' into its parts, or returns an error. */
 static char *
-parse_header(struct vnm_config *config, const char *header,
+parse_header(struct vnm_config *config, int line, const char *header,
              char **kindp, char **namep)
 {
     const char *space = strchr(header, ' ');
@@ -153,14 +158,14 @@ parse_header(struct vnm_config *config, const char *header,
         }
         len = strlen(q);
         if (len < 3 || q[0] != '"' || q[len - 1] != '"') {
-            return conf_error(config, config->line, NULL,
+            return conf_error(config, line, NULL,
                               "[%s]: section name must be double-quoted, "
                               "as in [detector \"vlan-hop\"]", header);
         }
         kind = xstrndup(header, (size_t) (space - header));
         name = xstrndup(q + 1, len - 2);
         if (!valid_word(name)) {
-            char *error = conf_error(config, config->line, NULL,
+            char *error = conf_error(config, line, NULL,
                                      "[%s]: name must match [a-z0-9_.-]+",
                                      header);
             free(kind);
@@ -169,7 +174,7 @@ parse_header(struct vnm_config *config, const char *header,
         }
     }
     if (!valid_word(kind)) {
-        char *error = conf_error(config, config->line, NULL,
+        char *error = conf_error(config, line, NULL,
                                  "[%s]: section kind must match [a-z0-9_.-]+",
                                  header);
         free(kind);
@@ -212,14 +217,14 @@ enter_section(struct vnm_config *config, const char *header)
     free(config->last_header);
     config->last_header = xstrdup(header);
     config->current = NULL;
-    error = parse_header(config, header, &kind, &name);
+    error = parse_header(config, config->header_line, header, &kind, &name);
     if (error) {
         config->error = error;
         return false;
     }
     s = find_section(config, kind, name);
     if (s) {
-        config->error = conf_error(config, config->line, NULL,
+        config->error = conf_error(config, config->header_line, NULL,
                                    "[%s]: duplicate section (first on line "
                                    "%d)", header, s->line);
         free(kind);
@@ -229,7 +234,7 @@ enter_section(struct vnm_config *config, const char *header)
     s = xzalloc(sizeof *s);
     s->kind = kind;
     s->name = name;
-    s->line = config->line;
+    s->line = config->header_line;
     s->config = config;
     config->sections = xrealloc(config->sections,
                                 (config->n_sections + 1)
@@ -343,25 +348,36 @@ scan_empty_sections(struct vnm_config *config, const char *text, FILE *file)
         if (!config->last_header || strcmp(config->last_header, p + 1)) {
             /* Only headers inih did not enter (no keys) reach here new. */
             char *kind, *name;
-            char *error = parse_header(config, p + 1, &kind, &name);
+            char *error = parse_header(config, lineno, p + 1, &kind, &name);
+            struct vnm_conf *s;
 
             if (error) {
                 return error;
             }
-            if (!find_section(config, kind, name)) {
-                struct vnm_conf *s = xzalloc(sizeof *s);
-
+            s = find_section(config, kind, name);
+            if (s && s->scan_line) {
+                error = conf_error(config, lineno, NULL, "[%s]: duplicate "
+                                   "section (first on line %d)", p + 1,
+                                   s->scan_line);
+                free(kind);
+                free(name);
+                return error;
+            } else if (s) {
+                /* First header of a section with keys (inih may have
+                 * entered it from a later duplicate header). */
+                s->line = s->scan_line = lineno;
+                free(kind);
+                free(name);
+            } else {
+                s = xzalloc(sizeof *s);
                 s->kind = kind;
                 s->name = name;
-                s->line = lineno;
+                s->line = s->scan_line = lineno;
                 s->config = config;
                 config->sections = xrealloc(config->sections,
                                             (config->n_sections + 1)
                                             * sizeof *config->sections);
                 config->sections[config->n_sections++] = s;
-            } else {
-                free(kind);
-                free(name);
             }
         }
     }

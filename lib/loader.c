@@ -145,7 +145,7 @@ instance_of(const struct vnm_host *host)
     return host->host_private;
 }
 
-static void
+static void VNM_PRINTF(3, 4)
 host_log(const struct vnm_host *host, enum vnm_log_level level,
          const char *format, ...)
 {

@@ -325,7 +325,7 @@ vnm_log_msg_rl(struct vnm_log_module *module, struct vnm_rate_limit *rl,
     vnm_log_msg_valist(module, level, format, args);
     va_end(args);
     if (suppressed) {
-        vnm_log_msg(module, level, "(%"PRIu64" messages like the previous "
-                    "one were suppressed)", suppressed);
+        vnm_log_msg(module, level, "(%"PRIu64" similar message(s) "
+                    "suppressed)", suppressed);
     }
 }

@@ -38,7 +38,7 @@ char *xstrdup(const char *);
 char *xstrndup(const char *, size_t);
 /* Returns a malloc'd string formatted as printf() would. */
 char *xasprintf(const char *format, ...) VNM_PRINTF(1, 2);
-char *xvasprintf(const char *format, va_list);
+char *xvasprintf(const char *format, va_list) VNM_PRINTF(1, 0);
 
 /* Copies 'src' into 'dst' of 'size' bytes, truncating, always terminated
  * (when 'size' > 0).  Returns strlen(src). */

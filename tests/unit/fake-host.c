@@ -55,6 +55,10 @@ fake_host_append_log(struct fake_host *fh, const char *level,
 
 static void
 fake_log(const struct vnm_host *host, enum vnm_log_level level,
+         const char *format, ...) VNM_PRINTF(3, 4);
+
+static void
+fake_log(const struct vnm_host *host, enum vnm_log_level level,
          const char *format, ...)
 {
     struct fake_host *fh = fake_host_of(host);

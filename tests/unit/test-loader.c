@@ -369,6 +369,8 @@ static void
 test_load_config(void **statep)
 {
     struct fixture *f = *statep;
+    struct vnm_flow flow = make_flow(5, 1);
+    struct vnm_plugin_instance *det;
     struct vnm_loader *sinks_only;
     char *error;
 
@@ -386,16 +388,11 @@ test_load_config(void **statep)
     assert_string_equal(vnm_loader_get(f->loader, 1)->name, "minimal");
 
     /* The sink's own configuration took effect. */
-    {
-        struct vnm_plugin_instance *det = vnm_loader_get(f->loader, 1);
-        struct vnm_flow flow = make_flow(5, 1);
-
-        det->desc->detector->on_flow(det->state, &flow);
-        assert_int_equal(f->n_alerts, 1);
-        assert_int_equal(f->deliver_error, EIO);
-        assert_int_equal(counter(vnm_loader_get(f->loader, 0), "failed"),
-                         1);
-    }
+    det = vnm_loader_get(f->loader, 1);
+    det->desc->detector->on_flow(det->state, &flow);
+    assert_int_equal(f->n_alerts, 1);
+    assert_int_equal(f->deliver_error, EIO);
+    assert_int_equal(counter(vnm_loader_get(f->loader, 0), "failed"), 1);
 
     /* Sections of kinds the loader does not take are skipped. */
     sinks_only = vnm_loader_create("analyzer", "hv1", plugin_dir,
