@@ -410,6 +410,7 @@ static int
 jsonl_open(struct jsonl *j, enum vnm_log_level level)
 {
     const char *what = "open for appending";
+    const char *reason = NULL;
     struct stat st;
     int error;
     int fd;
@@ -427,7 +428,7 @@ jsonl_open(struct jsonl *j, enum vnm_log_level level)
     }
     if (!S_ISREG(st.st_mode)) {
         error = EINVAL;
-        what = "use (not a regular file)";
+        reason = "not a regular file";
         close(fd);
         goto error;
     }
@@ -441,7 +442,8 @@ jsonl_open(struct jsonl *j, enum vnm_log_level level)
 
 error:
     j->host->log(j->host, j->broken ? VNM_LOG_DBG : level,
-                 "%s: cannot %s (%s)", j->path, what, strerror(error));
+                 "%s: cannot %s (%s)", j->path, what,
+                 reason ? reason : strerror(error));
     j->broken = true;
     return error;
 }

@@ -281,8 +281,8 @@ pair_victim(const struct target_set *set, const struct vnm_addr *ip,
         if (!memcmp(&set->t[i].ip, ip, sizeof *ip)) {
             own = j - i;
             own_oldest = oldest;
-        } else if (j - i < min
-                   || (j - i == min && set->t[oldest].ms < set->t[victim].ms)) {
+        } else if (j - i < min || (j - i == min
+                                   && set->t[oldest].ms < set->t[victim].ms)) {
             min = j - i;
             victim = oldest;
         }
