@@ -84,7 +84,8 @@ vnmonctl()
 # status_field DAEMON FIELD: one field of `vnmonctl status --json`.
 status_field()
 {
-    vnmonctl status --json | "$PYTHON" -c '
+    # vnmonctl exits 1 when a daemon is down; the JSON is still there.
+    { vnmonctl status --json || true; } | "$PYTHON" -c '
 import json, sys
 d = [d for d in json.load(sys.stdin)["daemons"] if d["name"] == sys.argv[1]]
 v = d[0][sys.argv[2]] if d else None
@@ -105,7 +106,10 @@ stop_daemon()
     pid=$(daemon_pid "$name")
     t0=${EPOCHREALTIME/[.,]/}
     kill -TERM "$pid"
-    while kill -0 "$pid" 2>/dev/null; do
+    # Detached daemons are reparented to pid 1, which may reap them late:
+    # a zombie has exited.
+    while kill -0 "$pid" 2>/dev/null \
+        && [ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" != Z ]; do
         elapsed=$(( ${EPOCHREALTIME/[.,]/} - t0 ))
         [ "$elapsed" -lt 2000000 ] || fail "vnmon-$name ignored SIGTERM for 2 s"
         sleep 0.05

@@ -54,7 +54,7 @@ window = 2s'
 expect_error analyzer '@F:2: reconnect_max: "soon" is not a duration (e.g. 500ms, 10s, 5m, 2h, 7d)' \
 '[redis]
 reconnect_max = soon'
-expect_error analyzer "$PLUGIN_DIR/detect-scan.so: @F:3: colour: unknown key in [detector \"scan\"]" \
+expect_error analyzer "$PLUGIN_DIR/detect-scan.so: @F:4: colour: unknown key in [detector \"scan\"]" \
 "[analyzer]
 plugin_dir = $PLUGIN_DIR
 [detector \"scan\"]

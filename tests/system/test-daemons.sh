@@ -49,7 +49,8 @@ check -m "vnmonctl status exits 0 when all are up" vnmonctl status
 
 # A second agent with the same pid file is refused.
 out=$(ip netns exec "$VNM_LAB_NETNS" "$AGENT" \
-      -c "$VNM_LAB_DIR/etc/agent.conf" 2>&1) && fail "second agent started"
+      -c "$VNM_LAB_DIR/etc/agent.conf" --log stderr 2>&1) \
+    && fail "second agent started"
 check -m "second agent refused: $out" grep -q "already running" <<<"$out"
 
 # SIGHUP reopens the log (rotation).

@@ -27,4 +27,5 @@ trap - EXIT
 check -m "nothing left: state directory" test ! -e "$VNM_DEMO_DIR"
 after=$(ip netns list | sort)
 check -m "nothing left: namespaces" test "$before" = "$after"
-check -m "nothing left: daemons" sh -c "! pgrep -f '$VNM_DEMO_DIR'"
+# "[v]" keeps the pattern from matching pgrep's own shell.
+check -m "nothing left: daemons" sh -c "! pgrep -f '[v]nmon-.*$VNM_DEMO_DIR'"
