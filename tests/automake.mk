@@ -48,6 +48,7 @@ tests_unit_test_fake_host_LDADD = $(TESTS_UNIT_LDADD)
 check_LTLIBRARIES += \
 	tests/plugins/detect-minimal.la \
 	tests/plugins/sink-good.la \
+	tests/plugins/enrich-static.la \
 	tests/plugins/detect-major-mismatch.la \
 	tests/plugins/detect-minor-newer.la \
 	tests/plugins/detect-no-symbol.la \
@@ -63,6 +64,10 @@ TESTS_PLUGIN_LDFLAGS = $(AM_LDFLAGS) $(PLUGIN_LDFLAGS) -rpath /nowhere
 tests_plugins_detect_minimal_la_SOURCES = tests/plugins/detect-minimal.c
 tests_plugins_detect_minimal_la_CFLAGS = $(TESTS_PLUGIN_CFLAGS)
 tests_plugins_detect_minimal_la_LDFLAGS = $(TESTS_PLUGIN_LDFLAGS)
+
+tests_plugins_enrich_static_la_SOURCES = tests/plugins/enrich-static.c
+tests_plugins_enrich_static_la_CFLAGS = $(TESTS_PLUGIN_CFLAGS)
+tests_plugins_enrich_static_la_LDFLAGS = $(TESTS_PLUGIN_LDFLAGS)
 
 tests_plugins_sink_good_la_SOURCES = tests/plugins/sink-good.c
 tests_plugins_sink_good_la_CFLAGS = $(TESTS_PLUGIN_CFLAGS)

@@ -13,12 +13,20 @@
 #   tools/quickstart.sh status    vnmonctl status
 #
 # Options (environment): VNM_DEMO_DIR (state directory, default
-# /tmp/vnmon-demo), VNM_DEMO_NAME (lab name, default vnmdemo),
+# /tmp/vnmon-demo), VNM_DEMO_NAME (lab name, default vnmdemo), VNM_BUILDDIR
+# (build tree, default _build/run, or the source tree if configured there),
 # VNM_NO_INSTALL=1 (skip apt-get), VNM_FORCE_LAB=1 (use a demo lab even if
 # the local OVS has bridges).
 set -euo pipefail
 
 top=$(cd -- "$(dirname -- "$0")/.." && pwd)
+if [ -n "${VNM_BUILDDIR:-}" ]; then
+    build=$VNM_BUILDDIR
+elif [ -f "$top/config.status" ]; then
+    build=$top                  # Configured in place by hand.
+else
+    build=$top/_build/run
+fi
 state=${VNM_DEMO_DIR:-/tmp/vnmon-demo}
 name=${VNM_DEMO_NAME:-vnmdemo}
 lab=$top/tools/vnmon-lab
@@ -60,7 +68,7 @@ redis_addr() { printf 'unix:%s' "$(cat "$state/redis.sock.path")"; }
 
 do_status() {
     [ -f "$state/redis.sock.path" ] || die "not running (no $state)"
-    "$top/tools/vnmonctl" --redis "$(redis_addr)" status
+    "$build/tools/vnmonctl" --redis "$(redis_addr)" status
 }
 
 wait_for() { # wait_for SECONDS CMD...
@@ -83,13 +91,17 @@ do_start() {
         "$top/tools/install-deps.sh"
     fi
 
-    say "building"
-    cd "$top"
-    if [ ! -f Makefile ]; then
-        autoreconf -fi >/dev/null
-        ./configure --quiet
+    say "building in $build"
+    if [ ! -f "$build/Makefile" ]; then
+        if [ ! -x "$top/configure" ]; then
+            (cd "$top" && autoreconf -fi >/dev/null 2>&1) \
+                || die "autoreconf failed"
+        fi
+        mkdir -p "$build"
+        (cd "$build" && "$top/configure" --quiet) || die "configure failed"
     fi
-    make -j"$(nproc)" >/dev/null
+    make -C "$build" -j"$(nproc)" >"$build/quickstart-build.log" 2>&1 \
+        || { tail -n 30 "$build/quickstart-build.log"; die "build failed"; }
 
     mkdir -p "$state/etc" "$state/run" "$state/log"
     local ns_exec=() ovsdb redis_sock
@@ -121,7 +133,7 @@ do_start() {
 [agent]
 log = $state/log/agent.log
 pidfile = $state/run/vnmon-agent.pid
-plugin_dir = $top/plugins
+plugin_dir = $build/plugins
 
 [redis]
 address = unix:$redis_sock
@@ -131,7 +143,7 @@ CONF
 [analyzer]
 log = $state/log/analyzer.log
 pidfile = $state/run/vnmon-analyzer.pid
-plugin_dir = $top/plugins
+plugin_dir = $build/plugins
 
 [redis]
 address = unix:$redis_sock
@@ -145,15 +157,15 @@ CONF
     echo "$ovsdb" >"$state/ovsdb.sock.path"
 
     say "starting vnmon-agent and vnmon-analyzer"
-    "${ns_exec[@]}" "$top/collector/vnmon-agent" -c "$state/etc/agent.conf" \
+    "${ns_exec[@]}" "$build/collector/vnmon-agent" -c "$state/etc/agent.conf" \
         --detach
-    "$top/analyzer/vnmon-analyzer" -c "$state/etc/analyzer.conf" --detach
+    "$build/analyzer/vnmon-analyzer" -c "$state/etc/analyzer.conf" --detach
 
     # Wait for both heartbeats, then show them.
-    wait_for 10 sh -c "'$top/tools/vnmonctl' --redis unix:$redis_sock status --json | grep -c '\"up\": true' | grep -qx 2" \
-        || { "$top/tools/vnmonctl" --redis "unix:$redis_sock" status || true;
+    wait_for 10 sh -c "'$build/tools/vnmonctl' --redis unix:$redis_sock status --json | grep -c '\"up\": true' | grep -qx 2" \
+        || { "$build/tools/vnmonctl" --redis "unix:$redis_sock" status || true;
              die "daemons did not report in time; logs in $state/log"; }
-    "$top/tools/vnmonctl" --redis "unix:$redis_sock" status
+    "$build/tools/vnmonctl" --redis "unix:$redis_sock" status
     echo
     say "running. Logs: $state/log/  Alerts: $state/alerts.jsonl"
     say "status: $0 status    stop: $0 stop"

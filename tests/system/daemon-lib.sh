@@ -36,6 +36,12 @@ plugin_dir = $PLUGIN_DIR
 [redis]
 address = $redis
 reconnect_max = 1s
+
+; A test fixture (tests/plugins/enrich-static.c), loaded by explicit path.
+[enricher "static"]
+plugin = $BUILDDIR/tests/plugins/.libs/enrich-static.so
+key = site
+value = lab
 CONF
     cat >"$VNM_LAB_DIR/etc/analyzer.conf" <<CONF
 [analyzer]

@@ -33,7 +33,8 @@ assert ("sink", "jsonl") in plugins, plugins
 for p in plugins.values():
     assert p["path"].startswith(sys.argv[2]), p
     assert p["version"], p
-assert by["agent"]["plugins"] == [], by["agent"]["plugins"]
+agent_plugins = [(p["kind"], p["name"]) for p in by["agent"]["plugins"]]
+assert agent_plugins == [("enricher", "static")], agent_plugins
 assert "alerts_delivered" in by["analyzer"]["counters"], by["analyzer"]
 PY
 

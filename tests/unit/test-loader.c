@@ -719,6 +719,60 @@ test_host_services(void **statep)
     vnm_loader_destroy(no_emit);
 }
 
+/* The agent loads enrichers: the fixture adds its configured label to a
+ * record and counts it; the analyzer refuses an enricher. */
+static void
+test_enricher(void **statep)
+{
+    static const char text[] =
+        "[agent]\n"
+        "[enricher \"static\"]\n"
+        "key = tenant_site\n"
+        "value = \"paris 2\"\n";
+    struct fixture *f = *statep;
+    const struct vnm_conf *conf = add_config(f, text, "enricher", "static");
+    struct vnm_plugin_instance *inst;
+    struct vnm_loader *agent;
+    struct vnm_labels labels;
+    struct vnm_flow flow;
+    char *error;
+    char *path = plugin_path("enrich-static.so");
+    char *expected = xasprintf("%s: enricher plugins cannot be loaded by "
+                               "vnmon-analyzer", path);
+
+    /* f->loader is the analyzer's. */
+    error = vnm_loader_load_section(f->loader, conf);
+    assert_non_null(error);
+    assert_string_equal(error, expected);
+    free(error);
+
+    agent = vnm_loader_create("agent", "hv1", plugin_dir,
+                              1u << VNM_PLUGIN_ENRICHER, NULL, NULL);
+    vnm_conf_reset_used((struct vnm_conf *) conf);
+    error = vnm_loader_load_section(agent, conf);
+    assert_null(error);
+    assert_int_equal(vnm_loader_count(agent), 1);
+    inst = vnm_loader_get(agent, 0);
+    assert_int_equal(inst->desc->kind, VNM_PLUGIN_ENRICHER);
+
+    memset(&flow, 0, sizeof flow);
+    memset(&labels, 0, sizeof labels);
+    inst->desc->enricher->enrich(inst->state, &flow, &labels);
+    inst->desc->enricher->enrich(inst->state, &flow, &labels);
+    assert_int_equal(labels.n, 2);
+    assert_string_equal(labels.label[0].key, "tenant_site");
+    assert_string_equal(labels.label[0].value, "paris 2");
+    assert_int_equal(inst->n_counters, 1);
+    assert_string_equal(inst->counters[0].name, "enriched");
+    assert_int_equal(inst->counters[0].value, 2);
+
+    /* An enricher may not emit alerts. */
+    assert_int_equal(inst->host.emit_alert(&inst->host, NULL), EPERM);
+    vnm_loader_destroy(agent);
+    free(expected);
+    free(path);
+}
+
 static void
 test_plugin_dir_and_kinds(void **statep)
 {
@@ -769,6 +823,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_unknown_key, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_conf, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wrong_kind, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_enricher, setup, teardown),
         cmocka_unit_test_setup_teardown(test_not_plugin_sections, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_host_services, setup, teardown),
