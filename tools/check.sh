@@ -50,6 +50,18 @@ if [ ! -x configure ] || [ configure.ac -nt configure ]; then
     autoreconf -fi
 fi
 
+echo "=== static analysis: cppcheck, house-style lints"
+if cppcheck -q --error-exitcode=1 --enable=warning,portability \
+        --suppress=missingIncludeSystem -I include -I . \
+        lib analyzer alerting collector ovs-ext tools/*.c tests/plugins \
+    && tools/lint.sh; then
+    echo "PASS: static analysis"
+    total_pass=$((total_pass + 1))
+else
+    echo "FAIL: static analysis"
+    total_fail=$((total_fail + 1))
+fi
+
 for flavour in "${flavours[@]}"; do
     build=$top/_build/$flavour
     mkdir -p "$build"

@@ -208,7 +208,9 @@ print_table(const json_t *daemons)
         printf("%-10s %-16s %-8s %-8"JSON_INTEGER_FORMAT" %-9s %-10s %-9s "
                "%zu\n", get_str(d, "name"), get_str(d, "host"), state,
                get_int(d, "pid"), uptime, age,
-               get_int(d, "redis_connected_since_ms") ? "connected" : "down",
+               (strcmp(state, "up") ? "-"
+                : get_int(d, "redis_connected_since_ms") ? "connected"
+                : "down"),
                json_array_size(json_object_get(d, "plugins")));
     }
 

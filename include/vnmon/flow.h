@@ -139,11 +139,11 @@ vnm_labels_add(struct vnm_labels *labels, const char *key, const char *value)
         return false;
     }
     l = &labels->label[labels->n++];
-    for (i = 0; key[i] && i < sizeof l->key - 1; i++) {
+    for (i = 0; i < sizeof l->key - 1 && key[i]; i++) {
         l->key[i] = key[i];
     }
     l->key[i] = '\0';
-    for (i = 0; value[i] && i < sizeof l->value - 1; i++) {
+    for (i = 0; i < sizeof l->value - 1 && value[i]; i++) {
         l->value[i] = value[i];
     }
     l->value[i] = '\0';
