@@ -1,0 +1,1 @@
+# ovs-ext component: flow (files added by its author)

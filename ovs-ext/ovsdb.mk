@@ -1,0 +1,1 @@
+# ovs-ext component: ovsdb (files added by its author)

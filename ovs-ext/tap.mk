@@ -1,0 +1,1 @@
+# ovs-ext component: tap (files added by its author)

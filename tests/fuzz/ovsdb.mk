@@ -1,0 +1,1 @@
+# fuzz target: ovsdb (added by its author)

@@ -1,0 +1,1 @@
+# unit tests of ovs-ext component: decode (added by its author)

@@ -1,0 +1,1 @@
+# unit tests of ovs-ext component: flow (added by its author)

@@ -1,0 +1,1 @@
+# unit tests of ovs-ext component: ovsdb (added by its author)

@@ -1,0 +1,1 @@
+# unit tests of ovs-ext component: pipeline (added by its author)

@@ -1,0 +1,1 @@
+# unit tests of ovs-ext component: tap (added by its author)
