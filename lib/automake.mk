@@ -3,6 +3,7 @@
 noinst_LTLIBRARIES += lib/libvnmon-core.la
 lib_libvnmon_core_la_SOURCES = \
 	lib/conf.c lib/conf.h \
+	lib/flow-codec.c lib/flow-codec.h \
 	lib/counter.c lib/counter.h \
 	lib/daemon.c lib/daemon.h \
 	lib/loader.c lib/loader.h \

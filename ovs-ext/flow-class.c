@@ -183,19 +183,3 @@ flow_class_of(const struct flow_classifier *fc, const struct vnm_flow *flow)
     }
     return VNM_FLOW_UNKNOWN;
 }
-
-const char *
-flow_class_name(enum vnm_flow_class class)
-{
-    switch (class) {
-    case VNM_FLOW_VM_VM_SAME_TENANT: return "vm-vm-same-tenant";
-    case VNM_FLOW_VM_VM_CROSS_TENANT: return "vm-vm-cross-tenant";
-    case VNM_FLOW_VM_HOST: return "vm-host";
-    case VNM_FLOW_HOST_VM: return "host-vm";
-    case VNM_FLOW_VM_EXTERNAL: return "vm-external";
-    case VNM_FLOW_EXTERNAL_VM: return "external-vm";
-    case VNM_FLOW_UNDERLAY: return "underlay";
-    case VNM_FLOW_UNKNOWN: return "unknown";
-    }
-    return "unknown";
-}

@@ -56,8 +56,4 @@ bool flow_class_is_vm(const struct vnm_attribution *a);
 enum vnm_flow_class flow_class_of(const struct flow_classifier *,
                                   const struct vnm_flow *flow);
 
-/* "vm-vm-same-tenant", "vm-vm-cross-tenant", "vm-host", "host-vm",
- * "vm-external", "external-vm", "underlay" or "unknown". */
-const char *flow_class_name(enum vnm_flow_class);
-
 #endif /* flow-class.h */

@@ -1,0 +1,417 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Flow records as JSON: see flow-codec.h and doc/flow-record.md.
+ */
+#include <config.h>
+
+#include "lib/flow-codec.h"
+
+#include <arpa/inet.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const event_names[] = {
+    [VNM_FLOW_UPDATE] = "update",
+    [VNM_FLOW_END_IDLE] = "end-idle",
+    [VNM_FLOW_END_TCP] = "end-tcp",
+    [VNM_FLOW_END_ACTIVE] = "end-active",
+    [VNM_FLOW_END_EVICTED] = "end-evicted",
+    [VNM_FLOW_END_SHUTDOWN] = "end-shutdown",
+};
+
+static const char *const class_names[] = {
+    [VNM_FLOW_UNKNOWN] = "unknown",
+    [VNM_FLOW_VM_VM_SAME_TENANT] = "vm-vm-same-tenant",
+    [VNM_FLOW_VM_VM_CROSS_TENANT] = "vm-vm-cross-tenant",
+    [VNM_FLOW_VM_HOST] = "vm-host",
+    [VNM_FLOW_HOST_VM] = "host-vm",
+    [VNM_FLOW_VM_EXTERNAL] = "vm-external",
+    [VNM_FLOW_EXTERNAL_VM] = "external-vm",
+    [VNM_FLOW_UNDERLAY] = "underlay",
+};
+
+static const char *const tunnel_names[] = { "", "vxlan", "geneve", "gre" };
+
+const char *
+flow_event_name(enum vnm_flow_event event)
+{
+    return ((unsigned) event < VNM_ARRAY_SIZE(event_names)
+            ? event_names[event] : "update");
+}
+
+static int
+name_index(const char *const *names, size_t n, const char *name)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (names[i] && !strcmp(names[i], name)) {
+            return (int) i;
+        }
+    }
+    return -1;
+}
+
+int
+flow_event_from_name(const char *name)
+{
+    return name_index(event_names, VNM_ARRAY_SIZE(event_names), name);
+}
+
+const char *
+flow_class_name(enum vnm_flow_class class)
+{
+    return ((unsigned) class < VNM_ARRAY_SIZE(class_names)
+            ? class_names[class] : "unknown");
+}
+
+int
+flow_class_from_name(const char *name)
+{
+    return name_index(class_names, VNM_ARRAY_SIZE(class_names), name);
+}
+
+char *
+vnm_addr_format(const struct vnm_addr *a, char *buf, size_t size)
+{
+    if (a->family == 4) {
+        inet_ntop(AF_INET, a->a, buf, (socklen_t) size);
+    } else if (a->family == 6) {
+        inet_ntop(AF_INET6, a->a, buf, (socklen_t) size);
+    } else if (size) {
+        buf[0] = '\0';
+    }
+    return buf;
+}
+
+bool
+vnm_addr_parse(const char *s, struct vnm_addr *a)
+{
+    memset(a, 0, sizeof *a);
+    if (inet_pton(AF_INET, s, a->a) == 1) {
+        a->family = 4;
+        return true;
+    } else if (inet_pton(AF_INET6, s, a->a) == 1) {
+        a->family = 6;
+        return true;
+    }
+    return false;
+}
+
+static void
+format_mac(const uint8_t mac[6], char buf[18])
+{
+    snprintf(buf, 18, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1],
+             mac[2], mac[3], mac[4], mac[5]);
+}
+
+static bool
+parse_mac(const char *s, uint8_t mac[6])
+{
+    unsigned int b[6];
+    char extra;
+
+    if (sscanf(s, "%x:%x:%x:%x:%x:%x%c", &b[0], &b[1], &b[2], &b[3], &b[4],
+               &b[5], &extra) != 6) {
+        return false;
+    }
+    for (int i = 0; i < 6; i++) {
+        if (b[i] > 0xff) {
+            return false;
+        }
+        mac[i] = (uint8_t) b[i];
+    }
+    return true;
+}
+
+/* jansson integers are signed 64-bit: counters saturate at INT64_MAX. */
+static json_int_t
+u64(uint64_t v)
+{
+    return v > INT64_MAX ? INT64_MAX : (json_int_t) v;
+}
+
+static json_t *
+end_to_json(const struct vnm_flow_end *e)
+{
+    char ip[64], mac[18];
+    json_t *j;
+
+    vnm_addr_format(&e->ip, ip, sizeof ip);
+    format_mac(e->mac, mac);
+    j = json_pack("{s:s, s:i, s:s, s:I, s:I, s:i}",
+                  "ip", ip, "port", (int) e->port, "mac", mac,
+                  "packets", u64(e->packets), "bytes", u64(e->bytes),
+                  "tcp_flags", (int) e->tcp_flags);
+    json_object_set_new(j, "in", json_pack(
+        "{s:s, s:i, s:s, s:s, s:s}",
+        "port", e->in.port, "ofport", (int) e->in.ofport,
+        "iface_id", e->in.iface_id, "vm", e->in.vm, "tenant", e->in.tenant));
+    return j;
+}
+
+json_t *
+flow_to_json(const struct vnm_flow *f, const char *host_id)
+{
+    json_t *j = json_object();
+    json_t *vlan = json_array();
+    json_t *labels = json_object();
+
+    json_object_set_new(j, "id", json_integer(u64(f->id)));
+    if (host_id) {
+        json_object_set_new(j, "host", json_string(host_id));
+    }
+    json_object_set_new(j, "first_ms", json_integer(u64(f->first_ms)));
+    json_object_set_new(j, "last_ms", json_integer(u64(f->last_ms)));
+    json_object_set_new(j, "event", json_string(flow_event_name(f->event)));
+    json_object_set_new(j, "class", json_string(flow_class_name(f->class)));
+    json_object_set_new(j, "eth_type", json_integer(f->eth_type));
+    json_object_set_new(j, "ip_proto", json_integer(f->ip_proto));
+    for (unsigned i = 0; i < f->n_vlan_tags && i < VNM_MAX_VLAN_TAGS; i++) {
+        json_array_append_new(vlan, json_pack(
+            "{s:i, s:i, s:i, s:i}", "tpid", (int) f->vlan[i].tpid,
+            "vid", (int) (f->vlan[i].tci & 0xfff),
+            "pcp", (int) (f->vlan[i].tci >> 13),
+            "dei", (int) ((f->vlan[i].tci >> 12) & 1)));
+    }
+    json_object_set_new(j, "vlan", vlan);
+    if (f->tunnel_type && f->tunnel_type < VNM_ARRAY_SIZE(tunnel_names)) {
+        json_object_set_new(j, "tunnel", json_pack(
+            "{s:s, s:I}", "type", tunnel_names[f->tunnel_type],
+            "vni", (json_int_t) f->vni));
+    } else {
+        json_object_set_new(j, "tunnel", json_null());
+    }
+    json_object_set_new(j, "src", end_to_json(&f->src));
+    json_object_set_new(j, "dst", end_to_json(&f->dst));
+    json_object_set_new(j, "app", json_string(f->app));
+    json_object_set_new(j, "master", json_string(f->master));
+    json_object_set_new(j, "category", json_string(f->category));
+    json_object_set_new(j, "confidence", json_integer(f->confidence));
+    json_object_set_new(j, "risk_score", json_integer(f->risk_score));
+    json_object_set_new(j, "risks", json_integer(u64(f->risks)));
+    json_object_set_new(j, "server_name", json_string(f->server_name));
+    for (unsigned i = 0; i < f->labels.n && i < VNM_MAX_LABELS; i++) {
+        json_object_set_new(labels, f->labels.label[i].key,
+                            json_string(f->labels.label[i].value));
+    }
+    json_object_set_new(j, "labels", labels);
+    return j;
+}
+
+void
+flow_to_jsonl(const struct vnm_flow *flow, const char *host_id, char **buf,
+              size_t *size, size_t *len)
+{
+    json_t *j = flow_to_json(flow, host_id);
+    size_t need = json_dumpb(j, NULL, 0, JSON_COMPACT);
+
+    if (*len + need + 2 > *size) {
+        *size = (*len + need + 2) * 2;
+        *buf = xrealloc(*buf, *size);
+    }
+    *len += json_dumpb(j, *buf + *len, need, JSON_COMPACT);
+    (*buf)[(*len)++] = '\n';
+    (*buf)[*len] = '\0';
+    json_decref(j);
+}
+
+/* Decoding. */
+
+static char *
+get_string(const json_t *j, const char *key, char *dst, size_t size)
+{
+    const json_t *v = json_object_get(j, key);
+
+    if (!json_is_string(v)) {
+        return xasprintf("\"%s\": missing or not a string", key);
+    }
+    vnm_strlcpy(dst, json_string_value(v), size);
+    return NULL;
+}
+
+static char *
+get_uint(const json_t *j, const char *key, uint64_t max, uint64_t *valuep)
+{
+    const json_t *v = json_object_get(j, key);
+
+    if (!json_is_integer(v) || json_integer_value(v) < 0
+        || (uint64_t) json_integer_value(v) > max) {
+        return xasprintf("\"%s\": missing, not an integer or out of range",
+                         key);
+    }
+    *valuep = (uint64_t) json_integer_value(v);
+    return NULL;
+}
+
+static char *
+end_from_json(const json_t *j, struct vnm_flow_end *e)
+{
+    const json_t *in = json_object_get(j, "in");
+    char ip[64], mac[18];
+    uint64_t v;
+    char *error;
+
+    if (!json_is_object(j) || !json_is_object(in)) {
+        return xstrdup("not an object");
+    }
+    if ((error = get_string(j, "ip", ip, sizeof ip))
+        || (error = get_string(j, "mac", mac, sizeof mac))) {
+        return error;
+    }
+    if (ip[0] && !vnm_addr_parse(ip, &e->ip)) {
+        return xasprintf("\"ip\": bad address \"%s\"", ip);
+    }
+    if (!parse_mac(mac, e->mac)) {
+        return xasprintf("\"mac\": bad MAC \"%s\"", mac);
+    }
+    if ((error = get_uint(j, "port", UINT16_MAX, &v))) {
+        return error;
+    }
+    e->port = (uint16_t) v;
+    if ((error = get_uint(j, "tcp_flags", UINT8_MAX, &v))) {
+        return error;
+    }
+    e->tcp_flags = (uint8_t) v;
+    if ((error = get_uint(j, "packets", UINT64_MAX, &e->packets))
+        || (error = get_uint(j, "bytes", UINT64_MAX, &e->bytes))
+        || (error = get_string(in, "port", e->in.port, sizeof e->in.port))
+        || (error = get_string(in, "iface_id", e->in.iface_id,
+                               sizeof e->in.iface_id))
+        || (error = get_string(in, "vm", e->in.vm, sizeof e->in.vm))
+        || (error = get_string(in, "tenant", e->in.tenant,
+                               sizeof e->in.tenant))) {
+        return error;
+    }
+    if (!json_is_integer(json_object_get(in, "ofport"))) {
+        return xstrdup("\"in.ofport\": missing or not an integer");
+    }
+    e->in.ofport = (int32_t) json_integer_value(json_object_get(in, "ofport"));
+    return NULL;
+}
+
+char *
+flow_from_json(const json_t *j, struct vnm_flow *f)
+{
+    const json_t *vlan, *tunnel, *labels, *v;
+    char name[32];
+    const char *key;
+    uint64_t u;
+    size_t i;
+    char *error;
+    int n;
+
+    memset(f, 0, sizeof *f);
+    if (!json_is_object(j)) {
+        return xstrdup("flow record is not a JSON object");
+    }
+    if ((error = get_uint(j, "id", UINT64_MAX, &f->id))
+        || (error = get_uint(j, "first_ms", UINT64_MAX, &f->first_ms))
+        || (error = get_uint(j, "last_ms", UINT64_MAX, &f->last_ms))
+        || (error = get_string(j, "event", name, sizeof name))) {
+        return error;
+    }
+    n = flow_event_from_name(name);
+    if (n < 0) {
+        return xasprintf("\"event\": unknown event \"%s\"", name);
+    }
+    f->event = (enum vnm_flow_event) n;
+    if ((error = get_string(j, "class", name, sizeof name))) {
+        return error;
+    }
+    n = flow_class_from_name(name);
+    if (n < 0) {
+        return xasprintf("\"class\": unknown class \"%s\"", name);
+    }
+    f->class = (enum vnm_flow_class) n;
+    if ((error = get_uint(j, "eth_type", UINT16_MAX, &u))) {
+        return error;
+    }
+    f->eth_type = (uint16_t) u;
+    if ((error = get_uint(j, "ip_proto", UINT8_MAX, &u))) {
+        return error;
+    }
+    f->ip_proto = (uint8_t) u;
+
+    vlan = json_object_get(j, "vlan");
+    if (!json_is_array(vlan) || json_array_size(vlan) > VNM_MAX_VLAN_TAGS) {
+        return xstrdup("\"vlan\": not an array of at most 4 tags");
+    }
+    json_array_foreach (vlan, i, v) {
+        uint64_t tpid, vid, pcp, dei;
+
+        if ((error = get_uint(v, "tpid", UINT16_MAX, &tpid))
+            || (error = get_uint(v, "vid", 0xfff, &vid))
+            || (error = get_uint(v, "pcp", 7, &pcp))
+            || (error = get_uint(v, "dei", 1, &dei))) {
+            return error;
+        }
+        f->vlan[i].tpid = (uint16_t) tpid;
+        f->vlan[i].tci = (uint16_t) ((pcp << 13) | (dei << 12) | vid);
+    }
+    f->n_vlan_tags = (uint8_t) json_array_size(vlan);
+
+    tunnel = json_object_get(j, "tunnel");
+    if (json_is_object(tunnel)) {
+        if ((error = get_string(tunnel, "type", name, sizeof name))
+            || (error = get_uint(tunnel, "vni", UINT32_MAX, &u))) {
+            return error;
+        }
+        n = name_index(tunnel_names, VNM_ARRAY_SIZE(tunnel_names), name);
+        if (n <= 0) {
+            return xasprintf("\"tunnel\": unknown type \"%s\"", name);
+        }
+        f->tunnel_type = (uint32_t) n;
+        f->vni = (uint32_t) u;
+    } else if (!json_is_null(tunnel)) {
+        return xstrdup("\"tunnel\": neither an object nor null");
+    }
+
+    error = end_from_json(json_object_get(j, "src"), &f->src);
+    if (error) {
+        char *full = xasprintf("\"src\": %s", error);
+
+        free(error);
+        return full;
+    }
+    error = end_from_json(json_object_get(j, "dst"), &f->dst);
+    if (error) {
+        char *full = xasprintf("\"dst\": %s", error);
+
+        free(error);
+        return full;
+    }
+    if ((error = get_string(j, "app", f->app, sizeof f->app))
+        || (error = get_string(j, "master", f->master, sizeof f->master))
+        || (error = get_string(j, "category", f->category,
+                               sizeof f->category))
+        || (error = get_string(j, "server_name", f->server_name,
+                               sizeof f->server_name))) {
+        return error;
+    }
+    if ((error = get_uint(j, "confidence", UINT8_MAX, &u))) {
+        return error;
+    }
+    f->confidence = (uint8_t) u;
+    if ((error = get_uint(j, "risk_score", UINT16_MAX, &u))) {
+        return error;
+    }
+    f->risk_score = (uint16_t) u;
+    if ((error = get_uint(j, "risks", UINT64_MAX, &f->risks))) {
+        return error;
+    }
+    labels = json_object_get(j, "labels");
+    if (!json_is_object(labels)) {
+        return xstrdup("\"labels\": not an object");
+    }
+    json_object_foreach ((json_t *) labels, key, v) {
+        if (!json_is_string(v)) {
+            return xasprintf("\"labels.%s\": not a string", key);
+        }
+        if (!vnm_labels_add(&f->labels, key, json_string_value(v))) {
+            return xstrdup("\"labels\": more than 8 labels");
+        }
+    }
+    return NULL;
+}
