@@ -1,1 +1,5 @@
-ovs_ext_libovs_ext_la_SOURCES += ovs-ext/flow-class.c ovs-ext/flow-class.h
+# The agent-facing part of ovs-ext (lead's): configuration, flow classes,
+# port maps, offline reader, live pipeline.
+ovs_ext_libovs_ext_la_SOURCES += \
+	ovs-ext/flow-class.c ovs-ext/flow-class.h \
+	ovs-ext/port-map.c ovs-ext/port-map.h

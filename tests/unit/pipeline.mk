@@ -10,3 +10,9 @@ tests_unit_test_flow_class_SOURCES = tests/unit/test-flow-class.c
 tests_unit_test_flow_class_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_flow_class_LDADD = ovs-ext/libovs-ext.la \
 	lib/libvnmon-core.la $(CMOCKA_LIBS)
+TESTS += tests/unit/test-port-map
+check_PROGRAMS += tests/unit/test-port-map
+tests_unit_test_port_map_SOURCES = tests/unit/test-port-map.c
+tests_unit_test_port_map_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_port_map_LDADD = ovs-ext/libovs-ext.la \
+	lib/libvnmon-core.la $(CMOCKA_LIBS)
