@@ -2,4 +2,5 @@
 # port maps, offline reader, live pipeline.
 ovs_ext_libovs_ext_la_SOURCES += \
 	ovs-ext/flow-class.c ovs-ext/flow-class.h \
-	ovs-ext/port-map.c ovs-ext/port-map.h
+	ovs-ext/port-map.c ovs-ext/port-map.h \
+	ovs-ext/record-queue.c ovs-ext/record-queue.h

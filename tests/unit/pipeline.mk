@@ -16,3 +16,9 @@ tests_unit_test_port_map_SOURCES = tests/unit/test-port-map.c
 tests_unit_test_port_map_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_port_map_LDADD = ovs-ext/libovs-ext.la \
 	lib/libvnmon-core.la $(CMOCKA_LIBS)
+TESTS += tests/unit/test-record-queue
+check_PROGRAMS += tests/unit/test-record-queue
+tests_unit_test_record_queue_SOURCES = tests/unit/test-record-queue.c
+tests_unit_test_record_queue_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_record_queue_LDADD = ovs-ext/libovs-ext.la \
+	lib/libvnmon-core.la $(CMOCKA_LIBS) -lpthread
