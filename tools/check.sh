@@ -108,6 +108,38 @@ for flavour in "${flavours[@]}"; do
     total_pass=$((total_pass + ${p:-0}))
     total_fail=$((total_fail + ${f:-0}))
 
+    if [ "$flavour" = asan ] && [ -d "$top/../shared/pcaps" ]; then
+        # The offline pipeline over every reference capture, sanitized: no
+        # crash, no report, and nDPI labels as ndpiReader's on >= 99%.
+        echo "=== $flavour: offline mode over ../shared/pcaps"
+        if /usr/bin/python3 "$top/tests/bench/ndpi-compare.py" --labels-only \
+                --min-agree 99 --max-disagreements 40 \
+                --agent "$build/collector/vnmon-agent" \
+                --pcaps "$top/../shared/pcaps" --out "$build/tests/bench" \
+                >"$build/offline-pcaps.log" 2>&1; then
+            echo "PASS: offline-pcaps ($(tail -n 1 "$build/offline-pcaps.log"))"
+            total_pass=$((total_pass + 1))
+        else
+            echo "FAIL: offline-pcaps"
+            tail -n 60 "$build/offline-pcaps.log"
+            total_fail=$((total_fail + 1))
+        fi
+
+        # Each fuzz target for a short while (libFuzzer, always clang).
+        echo "=== fuzz: each target for ${FUZZ_TIME:-60} s"
+        if make -C "$build" fuzz FUZZ_TIME="${FUZZ_TIME:-60}" \
+                >"$build/fuzz.log" 2>&1; then
+            grep -E '^(===|stat::number_of_executed_units|.*: done in)' \
+                "$build/fuzz.log" || true
+            echo "PASS: fuzz"
+            total_pass=$((total_pass + 1))
+        else
+            echo "FAIL: fuzz"
+            tail -n 60 "$build/fuzz.log"
+            total_fail=$((total_fail + 1))
+        fi
+    fi
+
     if [ -n "$(ls -A "$reports")" ]; then
         echo "=== $flavour: sanitizer reports:"
         for r in "$reports"/*; do

@@ -4,7 +4,7 @@
 # compiling the sources it needs directly with $(FUZZ_CC) $(FUZZ_CFLAGS).
 #
 #   make fuzz                     runs each target for FUZZ_TIME seconds
-#   make fuzz FUZZ_RUNS=10000000  ... or for that many executions
+#   make fuzz FUZZ_RUNS=10000000  ... or for that many executions instead
 #
 # Corpora live in tests/fuzz/corpus/NAME (build tree, not committed), seeded
 # by each target's seed rule (from ../shared/pcaps when present).
@@ -26,9 +26,11 @@ fuzz: $(FUZZ_TARGETS) $(FUZZ_SEEDS)
 	    name=$$(basename $$t); \
 	    corpus=tests/fuzz/corpus/$$name; \
 	    $(MKDIR_P) $$corpus; \
-	    echo "=== $$name: $(FUZZ_TIME) s / $(FUZZ_RUNS) runs (0 = no limit)"; \
+	    echo "=== $$name: $$( [ $(FUZZ_RUNS) = 0 ] && echo "$(FUZZ_TIME) s" || echo "$(FUZZ_RUNS) runs")"; \
 	    start=$$(date +%s); \
-	    ./$$t -max_total_time=$(FUZZ_TIME) -runs=$$( [ $(FUZZ_RUNS) = 0 ] && echo -1 || echo $(FUZZ_RUNS)) \
+	    if [ $(FUZZ_RUNS) = 0 ]; then limit="-max_total_time=$(FUZZ_TIME)"; \
+	    else limit="-runs=$(FUZZ_RUNS)"; fi; \
+	    ./$$t $$limit \
 	        -print_final_stats=1 $$corpus 2>tests/fuzz/$$name.log \
 	        || { tail -n 60 tests/fuzz/$$name.log; exit 1; }; \
 	    grep -E '^stat::number_of_executed_units' tests/fuzz/$$name.log; \
