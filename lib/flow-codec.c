@@ -125,6 +125,62 @@ parse_mac(const char *s, uint8_t mac[6])
     return true;
 }
 
+/* The length of the valid UTF-8 sequence of 2 to 4 bytes at 'p', or 0 if
+ * there is none (overlong forms, surrogates, past U+10FFFF, cut short). */
+static size_t
+utf8_valid(const unsigned char *p)
+{
+    unsigned char c = p[0];
+    size_t n = ((c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3
+                : (c & 0xf8) == 0xf0 ? 4 : 0);
+
+    for (size_t i = 1; i < n; i++) {
+        if ((p[i] & 0xc0) != 0x80) {
+            return 0;
+        }
+    }
+    if ((n == 2 && c < 0xc2)
+        || (n == 3 && c == 0xe0 && p[1] < 0xa0)
+        || (n == 3 && c == 0xed && p[1] >= 0xa0)
+        || (n == 4 && (c > 0xf4 || (c == 0xf0 && p[1] < 0x90)
+                       || (c == 0xf4 && p[1] >= 0x90)))) {
+        return 0;
+    }
+    return n;
+}
+
+/* A JSON string for 's', with bytes that are not valid UTF-8 replaced by
+ * U+FFFD (strings come from packets; jansson refuses invalid UTF-8). */
+static json_t *
+jstr(const char *s)
+{
+    const unsigned char *p = (const unsigned char *) s;
+    json_t *j = json_string(s);
+    char *fixed, *w;
+
+    if (j) {
+        return j;
+    }
+    w = fixed = xmalloc(strlen(s) * 3 + 1);
+    while (*p) {
+        size_t n = *p < 0x80 ? 1 : utf8_valid(p);
+
+        if (n) {
+            memcpy(w, p, n);
+            w += n;
+            p += n;
+        } else {
+            memcpy(w, "\xef\xbf\xbd", 3);
+            w += 3;
+            p++;
+        }
+    }
+    *w = '\0';
+    j = json_string(fixed);
+    free(fixed);
+    return j;
+}
+
 /* jansson integers are signed 64-bit: counters saturate at INT64_MAX. */
 static json_int_t
 u64(uint64_t v)
@@ -160,7 +216,7 @@ flow_to_json(const struct vnm_flow *f, const char *host_id)
 
     json_object_set_new(j, "id", json_integer(u64(f->id)));
     if (host_id) {
-        json_object_set_new(j, "host", json_string(host_id));
+        json_object_set_new(j, "host", jstr(host_id));
     }
     json_object_set_new(j, "first_ms", json_integer(u64(f->first_ms)));
     json_object_set_new(j, "last_ms", json_integer(u64(f->last_ms)));
@@ -191,30 +247,228 @@ flow_to_json(const struct vnm_flow *f, const char *host_id)
     json_object_set_new(j, "confidence", json_integer(f->confidence));
     json_object_set_new(j, "risk_score", json_integer(f->risk_score));
     json_object_set_new(j, "risks", json_integer(u64(f->risks)));
-    json_object_set_new(j, "server_name", json_string(f->server_name));
+    json_object_set_new(j, "server_name", jstr(f->server_name));
     for (unsigned i = 0; i < f->labels.n && i < VNM_MAX_LABELS; i++) {
         json_object_set_new(labels, f->labels.label[i].key,
-                            json_string(f->labels.label[i].value));
+                            jstr(f->labels.label[i].value));
     }
     json_object_set_new(j, "labels", labels);
     return j;
 }
 
+/* A growable output buffer for the hand-written encoder below. */
+struct out {
+    char **buf;
+    size_t *size;
+    size_t *len;
+};
+
+static void
+out_reserve(struct out *o, size_t n)
+{
+    if (*o->len + n + 1 > *o->size) {
+        *o->size = (*o->len + n + 1) * 2;
+        *o->buf = xrealloc(*o->buf, *o->size);
+    }
+}
+
+static void
+out_raw(struct out *o, const char *s, size_t n)
+{
+    out_reserve(o, n);
+    memcpy(*o->buf + *o->len, s, n);
+    *o->len += n;
+}
+
+#define OUT_LIT(O, S) out_raw(O, S, sizeof S - 1)
+
+static void
+out_u64(struct out *o, uint64_t v)
+{
+    char tmp[24];
+    size_t n = 0;
+
+    if (v > INT64_MAX) {
+        v = INT64_MAX;          /* As flow_to_json(). */
+    }
+    do {
+        tmp[sizeof tmp - 1 - n++] = (char) ('0' + v % 10);
+        v /= 10;
+    } while (v);
+    out_raw(o, tmp + sizeof tmp - n, n);
+}
+
+static void
+out_i64(struct out *o, int64_t v)
+{
+    if (v < 0) {
+        OUT_LIT(o, "-");
+        out_u64(o, v == INT64_MIN ? (uint64_t) INT64_MAX + 1
+                : (uint64_t) -v);
+    } else {
+        out_u64(o, (uint64_t) v);
+    }
+}
+
+/* Writes 's' as a JSON string: escapes as jansson would, and replaces
+ * bytes that are not valid UTF-8 (strings come from packets) with U+FFFD,
+ * so that every line parses. */
+static void
+out_str(struct out *o, const char *s)
+{
+    static const char hex[] = "0123456789abcdef";
+    const unsigned char *p = (const unsigned char *) s;
+
+    out_reserve(o, strlen(s) * 6 + 2);
+    (*o->buf)[(*o->len)++] = '"';
+    while (*p) {
+        unsigned char c = *p;
+        char *w = *o->buf + *o->len;
+
+        if (c == '"' || c == '\\') {
+            w[0] = '\\';
+            w[1] = (char) c;
+            *o->len += 2;
+            p++;
+        } else if (c < 0x20) {
+            memcpy(w, "\\u00", 4);
+            w[4] = hex[c >> 4];
+            w[5] = hex[c & 15];
+            *o->len += 6;
+            p++;
+        } else if (c < 0x80) {
+            w[0] = (char) c;
+            *o->len += 1;
+            p++;
+        } else {
+            size_t valid = utf8_valid(p);
+
+            if (valid) {
+                memcpy(w, p, valid);
+                *o->len += valid;
+                p += valid;
+            } else {
+                memcpy(w, "\xef\xbf\xbd", 3);
+                *o->len += 3;
+                p++;
+            }
+        }
+    }
+    (*o->buf)[(*o->len)++] = '"';
+}
+
+static void
+out_end(struct out *o, const struct vnm_flow_end *e)
+{
+    char ip[64], mac[18];
+
+    vnm_addr_format(&e->ip, ip, sizeof ip);
+    format_mac(e->mac, mac);
+    OUT_LIT(o, "{\"ip\":");
+    out_str(o, ip);
+    OUT_LIT(o, ",\"port\":");
+    out_u64(o, e->port);
+    OUT_LIT(o, ",\"mac\":");
+    out_str(o, mac);
+    OUT_LIT(o, ",\"packets\":");
+    out_u64(o, e->packets);
+    OUT_LIT(o, ",\"bytes\":");
+    out_u64(o, e->bytes);
+    OUT_LIT(o, ",\"tcp_flags\":");
+    out_u64(o, e->tcp_flags);
+    OUT_LIT(o, ",\"in\":{\"port\":");
+    out_str(o, e->in.port);
+    OUT_LIT(o, ",\"ofport\":");
+    out_i64(o, e->in.ofport);
+    OUT_LIT(o, ",\"iface_id\":");
+    out_str(o, e->in.iface_id);
+    OUT_LIT(o, ",\"vm\":");
+    out_str(o, e->in.vm);
+    OUT_LIT(o, ",\"tenant\":");
+    out_str(o, e->in.tenant);
+    OUT_LIT(o, "}}");
+}
+
+/* The same members, in the same order, as flow_to_json(), written without
+ * building a jansson tree: records are many, and this is their hot path. */
 void
-flow_to_jsonl(const struct vnm_flow *flow, const char *host_id, char **buf,
+flow_to_jsonl(const struct vnm_flow *f, const char *host_id, char **buf,
               size_t *size, size_t *len)
 {
-    json_t *j = flow_to_json(flow, host_id);
-    size_t need = json_dumpb(j, NULL, 0, JSON_COMPACT);
+    struct out o = { buf, size, len };
 
-    if (*len + need + 2 > *size) {
-        *size = (*len + need + 2) * 2;
-        *buf = xrealloc(*buf, *size);
+    OUT_LIT(&o, "{\"id\":");
+    out_u64(&o, f->id);
+    if (host_id) {
+        OUT_LIT(&o, ",\"host\":");
+        out_str(&o, host_id);
     }
-    *len += json_dumpb(j, *buf + *len, need, JSON_COMPACT);
-    (*buf)[(*len)++] = '\n';
+    OUT_LIT(&o, ",\"first_ms\":");
+    out_u64(&o, f->first_ms);
+    OUT_LIT(&o, ",\"last_ms\":");
+    out_u64(&o, f->last_ms);
+    OUT_LIT(&o, ",\"event\":");
+    out_str(&o, flow_event_name(f->event));
+    OUT_LIT(&o, ",\"class\":");
+    out_str(&o, flow_class_name(f->class));
+    OUT_LIT(&o, ",\"eth_type\":");
+    out_u64(&o, f->eth_type);
+    OUT_LIT(&o, ",\"ip_proto\":");
+    out_u64(&o, f->ip_proto);
+    OUT_LIT(&o, ",\"vlan\":[");
+    for (unsigned i = 0; i < f->n_vlan_tags && i < VNM_MAX_VLAN_TAGS; i++) {
+        if (i) {
+            OUT_LIT(&o, ",");
+        }
+        OUT_LIT(&o, "{\"tpid\":");
+        out_u64(&o, f->vlan[i].tpid);
+        OUT_LIT(&o, ",\"vid\":");
+        out_u64(&o, f->vlan[i].tci & 0xfff);
+        OUT_LIT(&o, ",\"pcp\":");
+        out_u64(&o, f->vlan[i].tci >> 13);
+        OUT_LIT(&o, ",\"dei\":");
+        out_u64(&o, (f->vlan[i].tci >> 12) & 1);
+        OUT_LIT(&o, "}");
+    }
+    OUT_LIT(&o, "],\"tunnel\":");
+    if (f->tunnel_type && f->tunnel_type < VNM_ARRAY_SIZE(tunnel_names)) {
+        OUT_LIT(&o, "{\"type\":");
+        out_str(&o, tunnel_names[f->tunnel_type]);
+        OUT_LIT(&o, ",\"vni\":");
+        out_u64(&o, f->vni);
+        OUT_LIT(&o, "}");
+    } else {
+        OUT_LIT(&o, "null");
+    }
+    OUT_LIT(&o, ",\"src\":");
+    out_end(&o, &f->src);
+    OUT_LIT(&o, ",\"dst\":");
+    out_end(&o, &f->dst);
+    OUT_LIT(&o, ",\"app\":");
+    out_str(&o, f->app);
+    OUT_LIT(&o, ",\"master\":");
+    out_str(&o, f->master);
+    OUT_LIT(&o, ",\"category\":");
+    out_str(&o, f->category);
+    OUT_LIT(&o, ",\"confidence\":");
+    out_u64(&o, f->confidence);
+    OUT_LIT(&o, ",\"risk_score\":");
+    out_u64(&o, f->risk_score);
+    OUT_LIT(&o, ",\"risks\":");
+    out_u64(&o, f->risks);
+    OUT_LIT(&o, ",\"server_name\":");
+    out_str(&o, f->server_name);
+    OUT_LIT(&o, ",\"labels\":{");
+    for (unsigned i = 0; i < f->labels.n && i < VNM_MAX_LABELS; i++) {
+        if (i) {
+            OUT_LIT(&o, ",");
+        }
+        out_str(&o, f->labels.label[i].key);
+        OUT_LIT(&o, ":");
+        out_str(&o, f->labels.label[i].value);
+    }
+    OUT_LIT(&o, "}}\n");
     (*buf)[*len] = '\0';
-    json_decref(j);
 }
 
 /* Decoding. */

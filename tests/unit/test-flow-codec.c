@@ -136,6 +136,34 @@ test_jsonl(void **state)
     free(buf);
 }
 
+/* The hand-written JSON line is the same document as flow_to_json()'s,
+ * including awkward strings (quotes, control bytes, invalid UTF-8). */
+static void
+test_jsonl_equals_json(void **state)
+{
+    struct vnm_flow f;
+    size_t size = 0, len = 0;
+    char *buf = NULL;
+    json_t *a, *b;
+
+    fill_flow(&f);
+    vnm_strlcpy(f.server_name, "a\"b\\c\n\x01\xff\xc3\xa9\xe2\x82\xac"
+                "\xf0\x9f\x98\x80\xed\xa0\x80", sizeof f.server_name);
+    f.dst.in.ofport = -5;
+    flow_to_jsonl(&f, "hv\"1", &buf, &size, &len);
+    a = json_loads(buf, 0, NULL);
+    assert_non_null(a);
+    b = flow_to_json(&f, "hv\"1");
+    assert_string_equal(json_string_value(json_object_get(a, "server_name")),
+                        "a\"b\\c\n\x01\xef\xbf\xbd\xc3\xa9\xe2\x82\xac"
+                        "\xf0\x9f\x98\x80\xef\xbf\xbd\xef\xbf\xbd"
+                        "\xef\xbf\xbd");
+    assert_true(json_equal(a, b));
+    json_decref(a);
+    json_decref(b);
+    free(buf);
+}
+
 /* Decoding 'text' fails with an error containing 'want'. */
 static void
 expect_error(const char *text, const char *want)
@@ -219,6 +247,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_jsonl),
+        cmocka_unit_test(test_jsonl_equals_json),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_saturation),
         cmocka_unit_test(test_names),
