@@ -72,10 +72,33 @@ flow_class_from_name(const char *name)
     return name_index(class_names, VNM_ARRAY_SIZE(class_names), name);
 }
 
+/* Writes 'v' (0..255) in decimal at 'p'; returns the end. */
+static char *
+put_u8(char *p, unsigned v)
+{
+    if (v >= 100) {
+        *p++ = (char) ('0' + v / 100);
+    }
+    if (v >= 10) {
+        *p++ = (char) ('0' + v / 10 % 10);
+    }
+    *p++ = (char) ('0' + v % 10);
+    return p;
+}
+
 char *
 vnm_addr_format(const struct vnm_addr *a, char *buf, size_t size)
 {
-    if (a->family == 4) {
+    if (a->family == 4 && size >= 16) {
+        /* By hand: glibc's inet_ntop() goes through sprintf(), and this
+         * runs twice per flow record. */
+        char *p = buf;
+
+        for (int i = 0; i < 4; i++) {
+            p = put_u8(p, a->a[i]);
+            *p++ = i < 3 ? '.' : '\0';
+        }
+    } else if (a->family == 4) {
         inet_ntop(AF_INET, a->a, buf, (socklen_t) size);
     } else if (a->family == 6) {
         inet_ntop(AF_INET6, a->a, buf, (socklen_t) size);
@@ -102,8 +125,13 @@ vnm_addr_parse(const char *s, struct vnm_addr *a)
 static void
 format_mac(const uint8_t mac[6], char buf[18])
 {
-    snprintf(buf, 18, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1],
-             mac[2], mac[3], mac[4], mac[5]);
+    static const char hex[] = "0123456789abcdef";
+
+    for (int i = 0; i < 6; i++) {
+        buf[i * 3] = hex[mac[i] >> 4];
+        buf[i * 3 + 1] = hex[mac[i] & 15];
+        buf[i * 3 + 2] = i < 5 ? ':' : '\0';
+    }
 }
 
 static bool

@@ -230,6 +230,25 @@ test_saturation(void **state)
 }
 
 static void
+test_addr_format(void **state)
+{
+    static const char *const addrs[] = {
+        "0.0.0.0", "10.0.0.1", "255.255.255.255", "192.168.100.9",
+        "fd00::11", "::", "2001:db8::1:0:0:1",
+    };
+    struct vnm_addr a;
+    char buf[64];
+
+    for (size_t i = 0; i < VNM_ARRAY_SIZE(addrs); i++) {
+        assert_true(vnm_addr_parse(addrs[i], &a));
+        assert_string_equal(vnm_addr_format(&a, buf, sizeof buf), addrs[i]);
+    }
+    memset(&a, 0, sizeof a);
+    assert_string_equal(vnm_addr_format(&a, buf, sizeof buf), "");
+    assert_false(vnm_addr_parse("10.0.0", &a));
+}
+
+static void
 test_names(void **state)
 {
     for (int i = VNM_FLOW_UPDATE; i <= VNM_FLOW_END_SHUTDOWN; i++) {
@@ -250,6 +269,7 @@ main(void)
         cmocka_unit_test(test_jsonl_equals_json),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_saturation),
+        cmocka_unit_test(test_addr_format),
         cmocka_unit_test(test_names),
     };
 
