@@ -5,29 +5,246 @@
  * and flow records into Redis), and loads enricher plugins that label flow
  * records before they are published.
  *
- * This file is the daemon shell: configuration, plugins, Redis and status
- * come from lib/daemon.c.
+ * Two modes:
+ *   vnmon-agent [--config FILE] ...        the daemon (lib/daemon.c);
+ *   vnmon-agent --read FILE [--read FILE...] [--output FILE]
+ *                                          offline: a capture through the
+ *                                          same pipeline, flow records out
+ *                                          as JSON lines (doc/flow-record.md).
  */
 #include <config.h>
 
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "lib/conf.h"
 #include "lib/daemon.h"
+#include "lib/flow-codec.h"
 #include "lib/log.h"
+#include "ovs-ext/decode.h"
+#include "ovs-ext/ovs-ext.h"
 
 VNM_LOG_MODULE(agent);
+
+/* Where offline records go. */
+struct jsonl_out {
+    FILE *file;
+    char *buf;
+    size_t size, len;
+    bool failed;
+};
+
+static void
+jsonl_flush(struct jsonl_out *out)
+{
+    if (out->len && fwrite(out->buf, 1, out->len, out->file) != out->len) {
+        out->failed = true;
+    }
+    out->len = 0;
+}
+
+static void
+jsonl_record(void *out_, const struct vnm_flow *rec)
+{
+    struct jsonl_out *out = out_;
+
+    flow_to_jsonl(rec, NULL, &out->buf, &out->size, &out->len);
+    if (out->len >= 1 << 16) {
+        jsonl_flush(out);
+    }
+}
+
+static void
+offline_usage(void)
+{
+    printf("usage: vnmon-agent --read FILE [--read FILE...] [OPTIONS]\n"
+           "Runs capture files (pcap or pcapng) through the agent's decoder,\n"
+           "flow table and nDPI, and writes the flow records as JSON lines.\n"
+           "\n"
+           "  -r, --read=FILE      a capture to read (repeatable)\n"
+           "  -o, --output=FILE    where records go (default: stdout)\n"
+           "  -c, --config=FILE    agent configuration ([flows], [networks])\n"
+           "      --no-tap-tag     do not take an outer 802.1ad tag as the\n"
+           "                       flow tap's port index\n"
+           "  -q, --quiet          no summary on stderr\n"
+           "      --log-level=SPEC e.g. warn or offline:dbg\n");
+}
+
+/* `vnmon-agent --read ...`.  Returns the exit status. */
+static int
+offline_main(int argc, char *argv[])
+{
+    static const struct option options[] = {
+        { "read", required_argument, NULL, 'r' },
+        { "output", required_argument, NULL, 'o' },
+        { "config", required_argument, NULL, 'c' },
+        { "no-tap-tag", no_argument, NULL, 'T' },
+        { "quiet", no_argument, NULL, 'q' },
+        { "log-level", required_argument, NULL, 'L' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    struct ovs_ext_offline_stats stats;
+    struct ovs_ext_offline *off;
+    struct jsonl_out out = { .file = stdout };
+    struct vnm_config *config = NULL;
+    struct ovs_ext_config cfg;
+    const char *output = NULL, *config_file = NULL;
+    const char **files = NULL;
+    size_t n_files = 0;
+    bool no_tap_tag = false, quiet = false;
+    char *error = NULL;
+    int status = 0;
+    int c;
+
+    while ((c = getopt_long(argc, argv, "r:o:c:qh", options, NULL)) != -1) {
+        switch (c) {
+        case 'r':
+            files = xrealloc(files, (n_files + 1) * sizeof *files);
+            files[n_files++] = optarg;
+            break;
+        case 'o':
+            output = optarg;
+            break;
+        case 'c':
+            config_file = optarg;
+            break;
+        case 'T':
+            no_tap_tag = true;
+            break;
+        case 'q':
+            quiet = true;
+            break;
+        case 'L':
+            error = vnm_log_set_levels(optarg);
+            if (error) {
+                fprintf(stderr, "vnmon-agent: --log-level: %s\n", error);
+                free(error);
+                free(files);
+                return 2;
+            }
+            break;
+        case 'h':
+            offline_usage();
+            free(files);
+            return 0;
+        default:
+            fprintf(stderr, "Try 'vnmon-agent --read FILE --help'.\n");
+            free(files);
+            return 2;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "vnmon-agent: unexpected argument \"%s\"\n",
+                argv[optind]);
+        free(files);
+        return 2;
+    }
+
+    if (config_file) {
+        error = vnm_config_load(config_file, &config);
+    } else {
+        config = vnm_config_create_empty("(defaults)");
+    }
+    if (!error) {
+        error = ovs_ext_config_read(config, &cfg);
+    }
+    if (error) {
+        fprintf(stderr, "vnmon-agent: %s\n", error);
+        free(error);
+        vnm_config_destroy(config);
+        free(files);
+        return 1;
+    }
+    if (output && !(out.file = fopen(output, "we"))) {
+        fprintf(stderr, "vnmon-agent: %s: cannot create (%s)\n", output,
+                strerror(errno));
+        status = 1;
+        goto exit;
+    }
+
+    off = ovs_ext_offline_create(&cfg, no_tap_tag, jsonl_record, &out);
+    for (size_t i = 0; i < n_files; i++) {
+        error = ovs_ext_offline_read(off, files[i]);
+        if (error) {
+            fprintf(stderr, "vnmon-agent: %s\n", error);
+            free(error);
+            status = 1;
+        }
+    }
+    ovs_ext_offline_get_stats(off, &stats);
+    ovs_ext_offline_destroy(off);
+    jsonl_flush(&out);
+    if (fflush(out.file) || out.failed) {
+        fprintf(stderr, "vnmon-agent: %s: write error (%s)\n",
+                output ? output : "stdout", strerror(errno));
+        status = 1;
+    }
+    if (!quiet) {
+        fprintf(stderr, "vnmon-agent: %"PRIu64" files, %"PRIu64" frames, "
+                "%"PRIu64" bytes, %"PRIu64" flows, %"PRIu64" records, "
+                "%"PRIu64" malformed, %"PRIu64" unsupported, %"PRIu64
+                " evicted, %.3f s, %.0f frames/s\n", stats.n_files,
+                stats.n_frames, stats.n_bytes, stats.n_flows, stats.n_records,
+                stats.n_malformed, stats.n_unsupported, stats.n_evicted,
+                stats.seconds,
+                stats.seconds > 0 ? (double) stats.n_frames / stats.seconds
+                : 0.0);
+        for (int e = 1; e < DECODE_N_ERRORS; e++) {
+            if (stats.decode_errors[e]) {
+                fprintf(stderr, "vnmon-agent:   malformed %s: %"PRIu64"\n",
+                        decode_error_name(e), stats.decode_errors[e]);
+            }
+        }
+    }
+
+exit:
+    if (out.file && out.file != stdout) {
+        fclose(out.file);
+    }
+    free(out.buf);
+    ovs_ext_config_uninit(&cfg);
+    vnm_config_destroy(config);
+    free(files);
+    return status;
+}
+
+static bool
+is_offline(int argc, char *argv[])
+{
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--read") || !strncmp(argv[i], "--read=", 7)
+            || !strcmp(argv[i], "-r")) {
+            return true;
+        }
+    }
+    return false;
+}
 
 int
 main(int argc, char *argv[])
 {
-    static const char *const named[] = { "enricher", NULL };
+    static const char *const sections[] = { "flows", "networks", "ovs",
+                                            NULL };
+    static const char *const named[] = { "enricher", "bridge", NULL };
     static const struct vnm_daemon_spec spec = {
         .name = "agent",
         .summary = "watch the traffic of the VMs on this hypervisor's OVS "
                    "bridges",
+        .sections = sections,
         .named_sections = named,
         .plugin_kinds = 1u << VNM_PLUGIN_ENRICHER,
     };
+    int status;
 
-    return vnm_daemon_main(&spec, NULL, argc, argv);
+    vnm_set_program_name(argv[0]);
+    if (is_offline(argc, argv)) {
+        return offline_main(argc, argv);
+    }
+    status = vnm_daemon_main(&spec, NULL, argc, argv);
+    return status;
 }
