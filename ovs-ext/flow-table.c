@@ -745,8 +745,11 @@ flow_table_flush(struct flow_table *t, uint64_t now_ms)
 {
     t->clock = max_u64(t->clock, now_ms);
     while (!list_is_empty(&t->active)) {
-        end_flow(t, ENTRY_OF(t->active.next, active),
-                 VNM_FLOW_END_SHUTDOWN);
+        struct ft_entry *e = ENTRY_OF(t->active.next, active);
+
+        /* A TCP flow already closed ended by TCP, whatever the clock. */
+        end_flow(t, e, (e->cls == FT_CLOSED ? VNM_FLOW_END_TCP
+                        : VNM_FLOW_END_SHUTDOWN));
     }
 }
 

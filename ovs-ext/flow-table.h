@@ -195,7 +195,8 @@ void flow_table_packet(struct flow_table *table, const struct decoded *d,
  * records due, removing ended flows.  Cheap when nothing is due. */
 void flow_table_expire(struct flow_table *table, uint64_t now_ms);
 
-/* Ends every flow with an END_SHUTDOWN record, leaving the table empty. */
+/* Ends every flow with an END_SHUTDOWN record (END_TCP for TCP flows
+ * already closed), leaving the table empty. */
 void flow_table_flush(struct flow_table *table, uint64_t now_ms);
 
 /* Copies the table's counters into '*stats'. */

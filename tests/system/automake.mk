@@ -5,7 +5,8 @@ SYSTEM_TESTS += \
 	tests/system/test-daemons.sh \
 	tests/system/test-redis-outage.sh \
 	tests/system/test-config-errors.sh \
-	tests/system/test-quickstart.sh
+	tests/system/test-quickstart.sh \
+	tests/system/test-offline.sh
 
 EXTRA_DIST += $(SYSTEM_TESTS) tests/system/lib.sh tests/system/run.sh
 
