@@ -15,6 +15,7 @@
 #include <config.h>
 
 #include <errno.h>
+#include <jansson.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -25,10 +26,124 @@
 #include "lib/daemon.h"
 #include "lib/flow-codec.h"
 #include "lib/log.h"
+#include "lib/loader.h"
+#include "lib/counter.h"
 #include "ovs-ext/decode.h"
 #include "ovs-ext/ovs-ext.h"
+#include "ovs-ext/pipeline.h"
 
 VNM_LOG_MODULE(agent);
+
+VNM_COUNTER_DEFINE(flow_records);
+
+/* The daemon's state. */
+struct agent {
+    struct vnm_daemon *daemon;
+    struct ovs_ext_config cfg;
+    bool cfg_read;
+    struct pipeline *pipeline;
+    FILE *records_file;         /* [flows] records_file, or null. */
+    char *records_buf;
+    size_t records_size;
+};
+
+/* Appends 'rec' to the records file as one JSON line. */
+static void
+write_record(struct agent *a, const struct vnm_flow *rec)
+{
+    static struct vnm_rate_limit rl = VNM_RATE_LIMIT_INIT(2, 2);
+    size_t len = 0;
+
+    flow_to_jsonl(rec, vnm_daemon_host_id(a->daemon), &a->records_buf,
+                  &a->records_size, &len);
+    if (fwrite(a->records_buf, 1, len, a->records_file) != len
+        || fflush(a->records_file)) {
+        VNM_WARN_RL(&rl, "%s: cannot write flow record (%s)",
+                    a->cfg.records_file, strerror(errno));
+    }
+}
+
+/* Each finished flow record: enrichers label it, then the collector takes
+ * it. */
+static void
+agent_record(void *a_, const struct vnm_flow *rec)
+{
+    struct agent *a = a_;
+    struct vnm_loader *loader = vnm_daemon_loader(a->daemon);
+    struct vnm_flow copy;
+    bool copied = false;
+
+    for (size_t i = 0; i < vnm_loader_count(loader); i++) {
+        struct vnm_plugin_instance *inst = vnm_loader_get(loader, i);
+
+        if (inst->desc->kind == VNM_PLUGIN_ENRICHER) {
+            if (!copied) {
+                copy = *rec;
+                copied = true;
+            }
+            inst->desc->enricher->enrich(inst->state, &copy, &copy.labels);
+        }
+    }
+    VNM_COUNTER_INC(flow_records);
+    if (a->records_file) {
+        write_record(a, copied ? &copy : rec);
+    }
+}
+
+static char *
+agent_configure(void *a_, struct vnm_daemon *d,
+                const struct vnm_config *config)
+{
+    struct agent *a = a_;
+    char *error;
+
+    a->daemon = d;
+    error = ovs_ext_config_read(config, &a->cfg);
+    a->cfg_read = true;
+    return error;
+}
+
+static char *
+agent_start(void *a_, struct vnm_daemon *d)
+{
+    struct agent *a = a_;
+
+    if (a->cfg.records_file) {
+        a->records_file = fopen(a->cfg.records_file, "ae");
+        if (!a->records_file) {
+            return xasprintf("%s: cannot open records file (%s)",
+                             a->cfg.records_file, strerror(errno));
+        }
+    }
+    return pipeline_create(&a->cfg, vnm_daemon_event_base(d),
+                           vnm_daemon_redis(d), vnm_daemon_host_id(d),
+                           agent_record, a, &a->pipeline);
+}
+
+static void
+agent_status(void *a_, struct vnm_daemon *d, json_t *status)
+{
+    struct agent *a = a_;
+
+    if (a->pipeline) {
+        pipeline_status(a->pipeline, status);
+    }
+}
+
+static void
+agent_stop(void *a_, struct vnm_daemon *d)
+{
+    struct agent *a = a_;
+
+    pipeline_destroy(a->pipeline);
+    a->pipeline = NULL;
+    if (a->records_file) {
+        fclose(a->records_file);
+        a->records_file = NULL;
+    }
+    free(a->records_buf);
+    a->records_buf = NULL;
+}
 
 /* Where offline records go. */
 struct jsonl_out {
@@ -238,13 +353,22 @@ main(int argc, char *argv[])
         .sections = sections,
         .named_sections = named,
         .plugin_kinds = 1u << VNM_PLUGIN_ENRICHER,
+        .configure = agent_configure,
+        .start = agent_start,
+        .status = agent_status,
+        .stop = agent_stop,
     };
+    struct agent a;
     int status;
 
     vnm_set_program_name(argv[0]);
     if (is_offline(argc, argv)) {
         return offline_main(argc, argv);
     }
-    status = vnm_daemon_main(&spec, NULL, argc, argv);
+    memset(&a, 0, sizeof a);
+    status = vnm_daemon_main(&spec, &a, argc, argv);
+    if (a.cfg_read) {
+        ovs_ext_config_uninit(&a.cfg);
+    }
     return status;
 }

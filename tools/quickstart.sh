@@ -111,6 +111,8 @@ do_start() {
         say "local Open vSwitch has bridges: $(ovs-vsctl list-br | tr '\n' ' ')"
         echo local >"$state/mode"
         ovsdb=/run/openvswitch/db.sock
+        ovs_rundir=/run/openvswitch
+        host_ips=$(ip -o addr show scope global | awk '{print $4}' | cut -d/ -f1 | paste -sd, -)
         redis_sock=$state/run/redis.sock
         redis-server --port 0 --unixsocket "$redis_sock" --unixsocketperm 700 \
             --daemonize yes --pidfile "$state/run/redis.pid" --dir "$state" \
@@ -122,6 +124,8 @@ do_start() {
         # shellcheck disable=SC1091
         . "$state/lab.env"
         ovsdb=$VNM_OVSDB_SOCK
+        ovs_rundir=$OVS_RUNDIR
+        host_ips=10.0.0.1,fd00::1
         redis_sock=$VNM_REDIS_SOCK
         ns_exec=(ip netns exec "$VNM_LAB_NETNS")
     fi
@@ -137,6 +141,13 @@ plugin_dir = $build/plugins
 
 [redis]
 address = unix:$redis_sock
+
+[ovs]
+db = unix:$ovsdb
+rundir = $ovs_rundir
+
+[networks]
+host = $host_ips
 CONF
     cat >"$state/etc/analyzer.conf" <<CONF
 ; vnmon-analyzer, written by tools/quickstart.sh.  Keys: doc/configuration.md.

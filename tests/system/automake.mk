@@ -6,11 +6,16 @@ SYSTEM_TESTS += \
 	tests/system/test-redis-outage.sh \
 	tests/system/test-config-errors.sh \
 	tests/system/test-quickstart.sh \
-	tests/system/test-offline.sh
+	tests/system/test-offline.sh \
+	tests/system/test-inventory.sh \
+	tests/system/test-tap-netdev.sh \
+	tests/system/test-tap-flow.sh \
+	tests/system/test-flows.sh
 
-EXTRA_DIST += $(SYSTEM_TESTS) tests/system/lib.sh tests/system/run.sh
+EXTRA_DIST += $(SYSTEM_TESTS) tests/system/lib.sh tests/system/run.sh \
+	tests/system/daemon-lib.sh
 
-check-system: all $(check_LTLIBRARIES)
+check-system: all $(check_LTLIBRARIES) $(check_PROGRAMS)
 	VNM_BUILDDIR=$(abs_top_builddir) \
 	    $(SHELL) $(top_srcdir)/tests/system/run.sh \
 	    $(addprefix $(top_srcdir)/,$(SYSTEM_TESTS))

@@ -37,6 +37,10 @@ plugin_dir = $PLUGIN_DIR
 address = $redis
 reconnect_max = 1s
 
+[ovs]
+db = unix:$VNM_OVSDB_SOCK
+rundir = $OVS_RUNDIR
+
 ; A test fixture (tests/plugins/enrich-static.c), loaded by explicit path.
 [enricher "static"]
 plugin = $BUILDDIR/tests/plugins/.libs/enrich-static.so
