@@ -33,7 +33,9 @@ static const char *const class_names[] = {
     [VNM_FLOW_UNDERLAY] = "underlay",
 };
 
-static const char *const tunnel_names[] = { "", "vxlan", "geneve", "gre" };
+static const char *const tunnel_names[] = {
+    "", "vxlan", "geneve", "gre", "ipip",
+};
 
 const char *
 flow_event_name(enum vnm_flow_event event)

@@ -61,6 +61,8 @@
 #define IPPROTO_ROUTING_ 43
 #define IPPROTO_FRAGMENT_ 44
 #define IPPROTO_GRE_ 47
+#define IPPROTO_IPIP_ 4         /* IPv4 in IP (RFC 2003). */
+#define IPPROTO_IPV6_ 41        /* IPv6 in IP (RFC 4213). */
 #define IPPROTO_ESP_ 50
 #define IPPROTO_AH_ 51
 #define IPPROTO_ICMPV6_ 58
@@ -657,6 +659,20 @@ decode_icmpv6(struct cursor *c, uint32_t off)
 }
 
 /* The L4 header of protocol 'proto' at 'off'. */
+/* IP in IP (4in4, 6in4, 4in6, 6in6): the payload at 'off' is an IP packet
+ * of protocol 'proto' (4 or 41). */
+static void
+decode_ipip(struct cursor *c, uint32_t off, uint8_t proto)
+{
+    if (c->tunnelled) {
+        fail(c, DECODE_TUNNEL_TOO_DEEP);
+        return;
+    }
+    enter_tunnel(c, DECODE_TUNNEL_IPIP, 0, 0, 0);
+    decode_tunnel_payload(c, off, (proto == IPPROTO_IPIP_ ? ETH_TYPE_IPV4
+                                   : ETH_TYPE_IPV6));
+}
+
 static void
 decode_l4(struct cursor *c, uint32_t off, uint8_t proto)
 {
@@ -682,6 +698,13 @@ decode_l4(struct cursor *c, uint32_t off, uint8_t proto)
     case IPPROTO_GRE_:
         if (!c->fragment) {
             decode_gre(c, off);
+            return;
+        }
+        break;
+    case IPPROTO_IPIP_:
+    case IPPROTO_IPV6_:
+        if (!c->fragment) {
+            decode_ipip(c, off, proto);
             return;
         }
         break;
@@ -1407,6 +1430,9 @@ format_outer(struct line *l, const struct decoded *d)
         } else {
             line_add(l, "GRE");
         }
+        break;
+    case DECODE_TUNNEL_IPIP:
+        line_add(l, "IP in IP");
         break;
     case DECODE_TUNNEL_NONE:
     default:

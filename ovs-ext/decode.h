@@ -6,7 +6,7 @@
  * IPv4 (options, fragments), IPv6 (extension headers, fragments), ICMP,
  * ICMPv6 (ND, RA), TCP, UDP, DHCP and DHCPv6 message types, and the tunnels
  * VXLAN (UDP 4789), Geneve (UDP 6081) and GRE (IP protocol 47, with Ethernet
- * or IP payload): for a tunnelled frame the outer layers are kept in
+ * or IP payload) and IP in IP (protocols 4 and 41): for a tunnelled frame the outer layers are kept in
  * 'outer' and the inner frame is decoded as well, into the main fields.
  *
  * It never reads outside [frame, frame + caplen), never allocates, and never
@@ -65,6 +65,7 @@ enum decode_tunnel {
     DECODE_TUNNEL_VXLAN = 1,
     DECODE_TUNNEL_GENEVE = 2,
     DECODE_TUNNEL_GRE = 3,
+    DECODE_TUNNEL_IPIP = 4,     /* IPv4/IPv6 in IPv4/IPv6 (4in4, 6in4...). */
 };
 
 /* The outer layers of a tunnelled frame. */

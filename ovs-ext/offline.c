@@ -4,7 +4,8 @@
  * or pcapng, read with libpcap) through the same decoder, flow table and
  * nDPI classifier as the live pipeline, on the calling thread.
  *
- * Link types other than Ethernet (raw IP, Linux cooked v1/v2, BSD loopback)
+ * Link types other than Ethernet (raw IP, Linux cooked v1/v2, BSD loopback,
+ * PPP, Cisco HDLC)
  * get a synthetic Ethernet header so that the decoder sees one kind of
  * frame.  A frame whose outermost tag is 802.1ad is taken as tapped by the
  * flow tap: its VID is the ingress port index and the tag is removed, so
@@ -118,6 +119,27 @@ to_ethernet(struct ovs_ext_offline *off, int dlt, const uint8_t **datap,
         }
         hdr = 20;
         type = (uint16_t) (p[0] << 8 | p[1]);
+        break;
+    case DLT_PPP:
+        /* Address and control (ff 03) may be omitted; protocol 0x0021 is
+         * IPv4, 0x0057 IPv6. */
+        hdr = caplen >= 2 && p[0] == 0xff && p[1] == 0x03 ? 2 : 0;
+        if (caplen < hdr + 2) {
+            return false;
+        }
+        type = (uint16_t) (p[hdr] << 8 | p[hdr + 1]);
+        type = type == 0x0021 ? 0x0800 : type == 0x0057 ? 0x86dd : 0;
+        if (!type) {
+            return false;
+        }
+        hdr += 2;
+        break;
+    case DLT_C_HDLC:
+        if (caplen < 4) {
+            return false;
+        }
+        hdr = 4;
+        type = (uint16_t) (p[2] << 8 | p[3]);
         break;
     case DLT_NULL:
     case DLT_LOOP:

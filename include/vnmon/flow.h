@@ -110,7 +110,8 @@ struct vnm_flow {
     uint8_t ip_proto;           /* IP protocol, 0 if not IP. */
     uint8_t n_vlan_tags;        /* Valid entries of 'vlan'. */
     struct vnm_vlan_tag vlan[VNM_MAX_VLAN_TAGS]; /* As sent, outermost first. */
-    uint32_t tunnel_type;       /* 0 none, else 1 VXLAN, 2 Geneve, 3 GRE. */
+    uint32_t tunnel_type;       /* 0 none, else 1 VXLAN, 2 Geneve, 3 GRE,
+                                 * 4 IP in IP. */
     uint32_t vni;               /* VXLAN/Geneve VNI or GRE key. */
 
     struct vnm_flow_end src;    /* Initiator -> responder. */

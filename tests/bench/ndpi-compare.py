@@ -65,8 +65,18 @@ def agent_throughput(agent, conf, files):
 
 
 def key(proto, a, ap, b, bp):
+    proto = int(proto)
+    if proto in (1, 58):
+        ap = bp = 0         # ndpiReader keys ICMP without identifiers.
     ends = sorted([(a, int(ap)), (b, int(bp))])
-    return (int(proto), ends[0], ends[1])
+    return (proto, ends[0], ends[1])
+
+
+def loose(k):
+    """A flow key without addresses: ndpiReader's CSV prints some IPv6
+    addresses wrongly (e.g. "2600:1901::7a0b::"), so unmatched flows are
+    matched again on protocol and ports alone when that is unambiguous."""
+    return (k[0], tuple(sorted([k[1][1], k[2][1]])))
 
 
 def ndpi_flows(path, tmp):
@@ -179,8 +189,14 @@ def main():
     for path in files:
         n = ndpi_flows(path, tmp)
         a = agent_flows(args.agent, conf, path, tmp)
+        by_loose = collections.defaultdict(list)
+        for k in a:
+            by_loose[loose(k)].append(k)
         for k, labels in n.items():
-            ours = a.get(k, [])
+            ours = a.get(k)
+            if ours is None:
+                cand = [c for c in by_loose.get(loose(k), []) if c not in n]
+                ours = a[cand[0]] if len(cand) == 1 else []
             for i, lab in enumerate(labels):
                 total += 1
                 if i >= len(ours):

@@ -48,7 +48,8 @@ check_decoded(const struct decoded *d, uint32_t caplen)
     check(d->outer.n_vlan <= VNM_MAX_VLAN_TAGS);
     check(d->tunnel == DECODE_TUNNEL_NONE || d->tunnel == DECODE_TUNNEL_VXLAN
           || d->tunnel == DECODE_TUNNEL_GENEVE
-          || d->tunnel == DECODE_TUNNEL_GRE);
+          || d->tunnel == DECODE_TUNNEL_GRE
+          || d->tunnel == DECODE_TUNNEL_IPIP);
     check(d->l4 == 0 || d->l4 >= d->l3);
     check(d->src_ip.family == 0 || d->src_ip.family == 4
           || d->src_ip.family == 6);

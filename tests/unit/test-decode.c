@@ -2223,10 +2223,50 @@ test_all_errors_covered(void **state)
 
 /* Runs the tests (test_all_errors_covered() last); the exit status is the
  * number of failures. */
+/* IP in IP: 6in4 and 4in6, inner layers decoded, outer kept; a tunnel
+ * inside it is too deep. */
+static void
+test_ipip(void **state)
+{
+    struct fb fb = { .len = 0 };
+    struct decoded d;
+    size_t oip, ip;
+
+    (void) state;
+    eth(&fb, 0x0800);
+    oip = ipv4(&fb, 41, "193.24.227.10", "216.66.86.114");
+    ip = ipv6(&fb, 6, "2001:db8::1", "2001:db8::2");
+    tcp(&fb, 40000, 443, 0x02);
+    ipv6_end(&fb, ip);
+    ipv4_end(&fb, oip);
+    assert_int_equal(decode_fb(&fb, &d), DECODE_OK);
+    assert_int_equal(d.tunnel, DECODE_TUNNEL_IPIP);
+    assert_addr(&d.outer.src_ip, "193.24.227.10");
+    assert_addr(&d.src_ip, "2001:db8::1");
+    assert_int_equal(d.eth_type, 0x86dd);
+    assert_int_equal(d.ip_proto, 6);
+    assert_int_equal(d.dst_port, 443);
+    assert_int_equal(d.l3, 14 + 20);
+    expect_format(&d, "IPv4 193.24.227.10 > 216.66.86.114 ttl 64 | IP in IP "
+                  "| IPv6 2001:db8::1 > 2001:db8::2 hlim 64 | TCP 40000 > "
+                  "443 [S]");
+
+    fb.len = 0;
+    eth(&fb, 0x86dd);
+    oip = ipv6(&fb, 4, "2001:db8::a", "2001:db8::b");
+    ip = ipv4(&fb, 4, "10.0.0.1", "10.0.0.2");      /* 4in4 in 6: deep. */
+    ipv4_end(&fb, ip);
+    ipv6_end(&fb, oip);
+    assert_int_equal(decode_fb(&fb, &d), DECODE_TUNNEL_TOO_DEEP);
+    assert_int_equal(d.tunnel, DECODE_TUNNEL_IPIP);
+    assert_addr(&d.src_ip, "10.0.0.1");
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_ipip),
         cmocka_unit_test(test_vlan_tcp_example),
         cmocka_unit_test(test_qinq),
         cmocka_unit_test(test_vlan_four_and_five_tags),
