@@ -17,6 +17,7 @@ PKGS="
     libmicrohttpd-dev libcmocka-dev
     openvswitch-switch redis-server
     iproute2 iputils-ping ethtool procps psmisc kmod nftables conntrack curl
+    openssl
     python3 python3-scapy iperf3 hping3 nmap tshark dnsmasq python3-aiosmtpd
     valgrind cppcheck
 "
