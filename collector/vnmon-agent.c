@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "lib/conf.h"
 #include "lib/daemon.h"
@@ -205,6 +206,7 @@ offline_main(int argc, char *argv[])
     };
     struct ovs_ext_offline_stats stats;
     struct ovs_ext_offline *off;
+    struct rusage ru;
     struct jsonl_out out = { .file = stdout };
     struct vnm_config *config = NULL;
     struct ovs_ext_config cfg;
@@ -309,6 +311,10 @@ offline_main(int argc, char *argv[])
                 stats.seconds,
                 stats.seconds > 0 ? (double) stats.n_frames / stats.seconds
                 : 0.0);
+        getrusage(RUSAGE_SELF, &ru);
+        fprintf(stderr, "vnmon-agent: peak flow table memory %"PRIu64" bytes "
+                "(cap %"PRId64"), max RSS %ld KiB\n",
+                stats.peak_flow_memory, cfg.max_memory, ru.ru_maxrss);
         for (int e = 1; e < DECODE_N_ERRORS; e++) {
             if (stats.decode_errors[e]) {
                 fprintf(stderr, "vnmon-agent:   malformed %s: %"PRIu64"\n",

@@ -285,6 +285,9 @@ ovs_ext_offline_read(struct ovs_ext_offline *off, const char *file)
     flow_table_get_stats(ft, &fts);
     stats->n_flows += fts.n_created;
     stats->n_evicted += fts.n_evicted;
+    if (fts.max_memory_seen > stats->peak_flow_memory) {
+        stats->peak_flow_memory = fts.max_memory_seen;
+    }
     flow_table_destroy(ft);
     pcap_close(pcap);
     clock_gettime(CLOCK_MONOTONIC, &t1);

@@ -90,6 +90,7 @@ struct ovs_ext_offline_stats {
     uint64_t n_unsupported;     /* Frames of link types not decoded. */
     uint64_t n_flows;           /* Flows created. */
     uint64_t n_evicted;
+    uint64_t peak_flow_memory;  /* Highest flow table memory (bytes). */
     uint64_t decode_errors[64]; /* By enum decode_error. */
     double seconds;             /* Processing time, file reading included,
                                  * set-up (nDPI initialisation) excluded. */

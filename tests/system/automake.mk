@@ -14,7 +14,7 @@ SYSTEM_TESTS += \
 	tests/system/test-agent-restarts.sh
 
 EXTRA_DIST += $(SYSTEM_TESTS) tests/system/lib.sh tests/system/run.sh \
-	tests/system/daemon-lib.sh
+	tests/system/daemon-lib.sh tests/data/gen-syn-flood.py
 
 check-system: all $(check_LTLIBRARIES) $(check_PROGRAMS)
 	VNM_BUILDDIR=$(abs_top_builddir) \

@@ -133,3 +133,23 @@ rc=0
 out=$("$AGENT" --read "$dir/absent.pcap" -q 2>&1) || rc=$?
 check -m "missing capture: exit 1 naming it" \
     test "$rc" = 1 -a -n "$(grep "absent.pcap" <<<"$out")"
+
+# A random-source SYN flood: 1 M SYNs through a flow table capped at 32 MiB.
+"$PYTHON" "$VNM_TOP/tests/data/gen-syn-flood.py" "$dir/syn.pcap" 1000000
+printf '[flows]\nmax_memory = 32M\nmax_flows = 4000000\n' >"$dir/syn.conf"
+out=$("$AGENT" --read "$dir/syn.pcap" -c "$dir/syn.conf" -o /dev/null 2>&1) \
+    || fail "agent --read failed on the flood: $out"
+echo "$out"
+read -r peak cap rss < <(sed -n 's/.*peak flow table memory \([0-9]*\) bytes (cap \([0-9]*\)), max RSS \([0-9]*\) KiB/\1 \2 \3/p' <<<"$out")
+evicted=$(sed -n 's/.* \([0-9]*\) evicted, .*/\1/p' <<<"$out")
+check -m "flood: flow memory peaked at $peak bytes, under the cap ($cap)" \
+    test "$peak" -le "$cap"
+check -m "flood: $evicted evictions counted" test "$evicted" -ge 900000
+if [ -z "${ASAN_OPTIONS:-}" ]; then
+    # The process: the cap plus what any agent has (libraries, nDPI's
+    # module, buffers): 24 MiB.
+    check -m "flood: max RSS $rss KiB within the cap + 24 MiB" \
+        test "$rss" -le $(( cap / 1024 + 24 * 1024 ))
+else
+    echo "note: sanitized build, RSS not compared (ASan's shadow memory)"
+fi
