@@ -667,6 +667,20 @@ rd(const atomic_uint_fast64_t *v)
     return atomic_load_explicit(v, memory_order_relaxed);
 }
 
+/* Per-port counters of a tap, as {"PORT": {"packets": N, "bytes": N}}. */
+static json_t *
+port_stats_json(const struct tap_port_stats *ps, size_t n)
+{
+    json_t *ports = json_object();
+
+    for (size_t i = 0; i < n; i++) {
+        json_object_set_new(ports, ps[i].port.name, json_pack(
+            "{s:I, s:I, s:i}", "packets", (json_int_t) ps[i].packets,
+            "bytes", (json_int_t) ps[i].bytes, "ofport", ps[i].port.ofport));
+    }
+    return ports;
+}
+
 static json_t *
 tap_stats_json(const struct tap_stats *ts)
 {
@@ -749,12 +763,22 @@ pipeline_status(const struct pipeline *p, json_t *status)
     if (p->netdev) {
         struct tap_stats ts;
 
+        struct tap_port_stats *ps;
+        size_t n;
+        json_t *j;
+
         tap_netdev_get_stats(p->netdev, &ts);
-        json_object_set_new(status, "netdev_tap", tap_stats_json(&ts));
+        j = tap_stats_json(&ts);
+        n = tap_netdev_get_port_stats(p->netdev, &ps);
+        json_object_set_new(j, "per_port", port_stats_json(ps, n));
+        free(ps);
+        json_object_set_new(status, "netdev_tap", j);
     }
     for (size_t i = 0; i < atomic_load(&p->n_bridges); i++) {
         struct tap_flow_stats fs;
+        struct tap_port_stats *ps;
         json_t *taps, *j;
+        size_t n_ps;
 
         taps = json_object_get(status, "flow_taps");
         if (!taps) {
@@ -763,6 +787,9 @@ pipeline_status(const struct pipeline *p, json_t *status)
         }
         tap_flow_get_stats(p->bridges[i].flow, &fs);
         j = tap_stats_json(&fs.tap);
+        n_ps = tap_flow_get_port_stats(p->bridges[i].flow, &ps);
+        json_object_set_new(j, "per_port", port_stats_json(ps, n_ps));
+        free(ps);
         json_object_set_new(j, "reinstalls",
                             json_integer((json_int_t) fs.n_reinstalls));
         json_object_set_new(j, "monitor_recreated",

@@ -158,6 +158,18 @@ CONF
     sleep 1                     # Taps bound to the ports of the inventory.
     traffic
     sleep 3                     # Idle timeouts end the flows.
+    check -m "per-port tap counters in status ($tap tap)" "$PYTHON" -c '
+import json, subprocess, sys
+doc = json.loads(subprocess.run([sys.argv[1], "--redis", sys.argv[2], "status",
+                                 "--json"], stdout=subprocess.PIPE).stdout)
+a = [d for d in doc["daemons"] if d["name"] == "agent"][0]
+tap = a["netdev_tap"] if sys.argv[3] == "netdev" else a["flow_taps"]["br0"]
+pp = tap["per_port"]
+assert pp["t1vm1"]["packets"] >= 10 and pp["t1vm1"]["bytes"] > 0, pp
+assert pp["t2vm2"]["packets"] > 0, pp
+assert tap["ring_drops"] == 0, tap
+assert a["capture"]["frames"] >= tap["packets"] > 0, (a["capture"], tap)
+' "$VNMONCTL" "unix:$VNM_REDIS_SOCK" "$tap"
     stop_daemon agent
     check -m "flow records are right ($tap tap)" check_records "$tap"
 done
