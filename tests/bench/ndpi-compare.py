@@ -234,8 +234,11 @@ def main():
                    "disagreements": [list(map(str, d)) for d in disagreements]},
                   f, indent=1)
     shutil.rmtree(tmp)
-    print("\nsummary: ratio %.2fx, labels agree on %.2f%% of %d flows"
-          % (ratio, share, total))
+    if args.labels_only:
+        print("\nsummary: labels agree on %.2f%% of %d flows" % (share, total))
+    else:
+        print("\nsummary: ratio %.2fx, labels agree on %.2f%% of %d flows"
+              % (ratio, share, total))
     if share < args.min_agree:
         print("FAIL: labels agree on %.2f%% < %.2f%%" % (share,
                                                        args.min_agree))
