@@ -8,7 +8,7 @@ set -eu
 
 PKGS="
     build-essential autoconf automake libtool pkg-config git ca-certificates
-    clang libclang-rt-14-dev
+    clang libclang-rt-14-dev llvm
     libndpi-dev libndpi-bin
     libhiredis-dev libevent-dev
     libnetfilter-conntrack-dev
