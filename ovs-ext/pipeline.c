@@ -135,6 +135,15 @@ worker_record(void *w_, const struct vnm_flow *rec)
     record_queue_push(&w->queue, rec);
 }
 
+/* Adds 'n' to a counter that only this worker writes: a relaxed load and
+ * store, no locked read-modify-write on the per-packet path. */
+static inline void
+count(atomic_uint_fast64_t *c, uint64_t n)
+{
+    atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed)
+                          + n, memory_order_relaxed);
+}
+
 /* Decodes one captured frame and feeds it to the worker's flow table. */
 static void
 worker_frame(struct worker *w, const uint8_t *data, uint32_t caplen,
@@ -142,18 +151,14 @@ worker_frame(struct worker *w, const uint8_t *data, uint32_t caplen,
 {
     struct decoded d;
 
-    atomic_fetch_add_explicit(&w->stats.frames, 1, memory_order_relaxed);
-    atomic_fetch_add_explicit(&w->stats.bytes, wire_len,
-                              memory_order_relaxed);
+    count(&w->stats.frames, 1);
+    count(&w->stats.bytes, wire_len);
     if (!port_id) {
-        atomic_fetch_add_explicit(&w->stats.unknown_port, 1,
-                                  memory_order_relaxed);
+        count(&w->stats.unknown_port, 1);
     }
     if (!decode_frame(data, caplen, wire_len, &d)) {
-        atomic_fetch_add_explicit(&w->stats.malformed, 1,
-                                  memory_order_relaxed);
-        atomic_fetch_add_explicit(&w->stats.decode_errors[d.error], 1,
-                                  memory_order_relaxed);
+        count(&w->stats.malformed, 1);
+        count(&w->stats.decode_errors[d.error], 1);
     }
     flow_table_packet(w->ft, &d, data, port_id, ts_ns / 1000000);
 }
