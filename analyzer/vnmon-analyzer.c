@@ -14,11 +14,15 @@
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
 
 #include "analyzer/incident.h"
 #include "lib/conf.h"
 #include "lib/counter.h"
 #include "lib/daemon.h"
+#include "lib/flow-codec.h"
 #include "lib/log.h"
 #include "lib/redis.h"
 
@@ -30,13 +34,174 @@ VNM_COUNTER_DEFINE(alerts_deferred);
 VNM_COUNTER_DEFINE(alerts_failed);
 VNM_COUNTER_DEFINE(incidents_opened);
 VNM_COUNTER_DEFINE(incidents_closed);
+VNM_COUNTER_DEFINE(flows_consumed);
+VNM_COUNTER_DEFINE(flows_malformed);
+
+enum {
+    POLL_MS = 200,              /* Flow stream poll period. */
+    DISCOVER_MS = 5000,         /* Agent discovery period. */
+};
+
+/* One agent's flow stream. */
+struct stream {
+    char *key;                  /* "vnm:{HOST}:flows". */
+    bool group_ready;           /* Consumer group exists. */
+};
 
 struct analyzer {
     struct vnm_daemon *daemon;
     int64_t incident_idle_ms;
     int64_t max_incidents;
     struct incident_table *incidents;
+
+    /* Flow streams, read with a consumer group. */
+    const char *group;          /* [analyzer] group. */
+    int64_t batch;              /* Records per read. */
+    char *consumer;             /* This analyzer's name in the group. */
+    struct stream *streams;
+    size_t n_streams;
+    uint64_t next_discover_ms;
+    struct event *poll_ev;
 };
+
+/* Hands one flow record to every detector. */
+static void
+run_detectors(struct analyzer *a, const struct vnm_flow *flow)
+{
+    struct vnm_loader *loader = vnm_daemon_loader(a->daemon);
+
+    for (size_t i = 0; i < vnm_loader_count(loader); i++) {
+        struct vnm_plugin_instance *inst = vnm_loader_get(loader, i);
+
+        if (inst->desc->kind == VNM_PLUGIN_DETECTOR) {
+            inst->desc->detector->on_flow(inst->state, flow);
+        }
+    }
+}
+
+/* Adds the flow streams of agents that reported to Redis. */
+static void
+discover_streams(struct analyzer *a)
+{
+    struct vnm_redis *r = vnm_daemon_redis(a->daemon);
+    json_t *members = NULL;
+    json_t *m;
+    size_t i;
+
+    if (vnm_redis_query(r, &members, "SMEMBERS vnm:daemons")) {
+        json_decref(members);
+        return;
+    }
+    json_array_foreach (members, i, m) {
+        const char *member = json_string_value(m);
+        const char *slash = member ? strrchr(member, '/') : NULL;
+        char *key;
+        bool known = false;
+
+        if (!slash || strcmp(slash + 1, "agent")) {
+            continue;
+        }
+        key = xasprintf("vnm:{%.*s}:flows", (int) (slash - member), member);
+        for (size_t j = 0; j < a->n_streams; j++) {
+            known = known || !strcmp(a->streams[j].key, key);
+        }
+        if (known) {
+            free(key);
+            continue;
+        }
+        a->streams = xrealloc(a->streams,
+                              (a->n_streams + 1) * sizeof *a->streams);
+        a->streams[a->n_streams++] = (struct stream) { .key = key };
+        VNM_INFO("reading flow records from %s", key);
+    }
+    json_decref(members);
+}
+
+/* Reads what is new in stream 's' for this consumer, runs the detectors on
+ * it and acknowledges it. */
+static void
+read_stream(struct analyzer *a, struct stream *s)
+{
+    static struct vnm_rate_limit rl = VNM_RATE_LIMIT_INIT(6, 3);
+    struct vnm_redis *r = vnm_daemon_redis(a->daemon);
+    json_t *reply = NULL, *entries, *entry;
+    size_t i;
+    int error;
+
+    if (!s->group_ready) {
+        /* From "$": a new group starts with new records; an existing one
+         * (an analyzer restarted) resumes where the group was. */
+        error = vnm_redis_query(r, &reply, "XGROUP CREATE %s %s $ MKSTREAM",
+                                s->key, a->group);
+        if (!error || (error == EIO && json_is_string(reply)
+                       && strstr(json_string_value(reply), "BUSYGROUP"))) {
+            s->group_ready = true;
+        }
+        json_decref(reply);
+        reply = NULL;
+        if (!s->group_ready) {
+            return;
+        }
+    }
+    error = vnm_redis_query(r, &reply,
+                            "XREADGROUP GROUP %s %s COUNT %"PRId64
+                            " STREAMS %s >", a->group, a->consumer,
+                            a->batch, s->key);
+    if (error == EIO && json_is_string(reply)
+        && strstr(json_string_value(reply), "NOGROUP")) {
+        s->group_ready = false;         /* The stream was deleted. */
+    }
+    /* [[KEY, [[ID, [FIELD, VALUE...]]...]]], or null if nothing new. */
+    entries = json_array_get(json_array_get(reply, 0), 1);
+    json_array_foreach (entries, i, entry) {
+        const char *id = json_string_value(json_array_get(entry, 0));
+        const json_t *fields = json_array_get(entry, 1);
+        struct vnm_flow flow;
+        const char *text = NULL;
+        json_t *j = NULL;
+        char *perror = NULL;
+
+        for (size_t f = 0; f + 1 < json_array_size(fields); f += 2) {
+            if (!strcmp(json_string_value(json_array_get(fields, f)), "r")) {
+                text = json_string_value(json_array_get(fields, f + 1));
+            }
+        }
+        j = text ? json_loads(text, 0, NULL) : NULL;
+        if (!j || (perror = flow_from_json(j, &flow))) {
+            VNM_COUNTER_INC(flows_malformed);
+            VNM_WARN_RL(&rl, "%s: entry %s is not a flow record (%s)",
+                        s->key, id ? id : "?", perror ? perror : "no JSON");
+        } else {
+            VNM_COUNTER_INC(flows_consumed);
+            run_detectors(a, &flow);
+        }
+        free(perror);
+        json_decref(j);
+        if (id) {
+            vnm_redis_append(r, "XACK %s %s %s", s->key, a->group, id);
+        }
+    }
+    json_decref(reply);
+    vnm_redis_flush(r);
+}
+
+static void
+poll_cb(evutil_socket_t fd, short what, void *a_)
+{
+    struct analyzer *a = a_;
+    uint64_t now = vnm_time_mono_ms();
+
+    if (!vnm_redis_is_connected(vnm_daemon_redis(a->daemon))) {
+        return;                 /* The heartbeat reconnects. */
+    }
+    if (now >= a->next_discover_ms) {
+        discover_streams(a);
+        a->next_discover_ms = now + DISCOVER_MS;
+    }
+    for (size_t i = 0; i < a->n_streams; i++) {
+        read_stream(a, &a->streams[i]);
+    }
+}
 
 /* Hands 'alert' to every sink. */
 static void
@@ -112,8 +277,16 @@ analyzer_configure(void *a_, struct vnm_daemon *d,
                                        INT64_C(86400000) * 30,
                                        &a->incident_idle_ms))
         || (error = vnm_conf_get_int(own, "max_incidents", 10000, 1,
-                                     10000000, &a->max_incidents))) {
+                                     10000000, &a->max_incidents))
+        || (error = vnm_conf_get_string(own, "group", "vnmon-analyzers",
+                                        &a->group))
+        || (error = vnm_conf_get_int(own, "batch", 1000, 1, 100000,
+                                     &a->batch))) {
         return error;
+    }
+    if (!a->group[0] || strpbrk(a->group, " \t")) {
+        return vnm_conf_error(own, "group", "\"%s\": must be non-empty, "
+                              "without spaces", a->group);
     }
     return NULL;
 }
@@ -123,9 +296,16 @@ analyzer_start(void *a_, struct vnm_daemon *d)
 {
     struct analyzer *a = a_;
 
+    struct timeval tv = { 0, POLL_MS * 1000 };
+
     a->incidents = incident_table_create(vnm_daemon_host_id(d),
                                          (uint64_t) a->incident_idle_ms,
                                          (size_t) a->max_incidents);
+    a->consumer = xasprintf("%s-%ld", vnm_daemon_host_id(d),
+                            (long) getpid());
+    a->poll_ev = event_new(vnm_daemon_event_base(d), -1, EV_PERSIST,
+                           poll_cb, a);
+    event_add(a->poll_ev, &tv);
     return NULL;
 }
 
@@ -167,6 +347,18 @@ analyzer_stop(void *a_, struct vnm_daemon *d)
 {
     struct analyzer *a = a_;
 
+    if (a->poll_ev) {
+        event_free(a->poll_ev);
+        a->poll_ev = NULL;
+    }
+    for (size_t i = 0; i < a->n_streams; i++) {
+        free(a->streams[i].key);
+    }
+    free(a->streams);
+    a->streams = NULL;
+    a->n_streams = 0;
+    free(a->consumer);
+    a->consumer = NULL;
     incident_table_destroy(a->incidents);
     a->incidents = NULL;
 }

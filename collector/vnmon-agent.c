@@ -27,6 +27,7 @@
 #include "lib/daemon.h"
 #include "lib/flow-codec.h"
 #include "lib/log.h"
+#include "lib/redis.h"
 #include "lib/loader.h"
 #include "lib/counter.h"
 #include "ovs-ext/decode.h"
@@ -36,6 +37,7 @@
 VNM_LOG_MODULE(agent);
 
 VNM_COUNTER_DEFINE(flow_records);
+VNM_COUNTER_DEFINE(flow_records_streamed);
 
 /* The daemon's state. */
 struct agent {
@@ -46,17 +48,40 @@ struct agent {
     FILE *records_file;         /* [flows] records_file, or null. */
     char *records_buf;
     size_t records_size;
+    int64_t stream_maxlen;      /* [collector] stream_maxlen, 0 = off. */
+    char *stream_key;           /* "vnm:{HOST}:flows". */
+    char maxlen_str[24];
 };
 
-/* Appends 'rec' to the records file as one JSON line. */
+/* Appends 'rec' (as a JSON line, in 'a->records_buf') to the host's flow
+ * stream, trimmed to about 'stream_maxlen' entries.  Pipelined: the
+ * daemon's heartbeat flushes it, one round trip a second. */
 static void
-write_record(struct agent *a, const struct vnm_flow *rec)
+stream_record(struct agent *a, size_t len)
+{
+    const char *argv[] = {
+        "XADD", a->stream_key, "MAXLEN", "~", a->maxlen_str, "*", "r",
+        a->records_buf,
+    };
+    size_t argvlen[VNM_ARRAY_SIZE(argv)];
+
+    for (size_t i = 0; i < VNM_ARRAY_SIZE(argv); i++) {
+        argvlen[i] = strlen(argv[i]);
+    }
+    argvlen[VNM_ARRAY_SIZE(argv) - 1] = len - 1;     /* No newline. */
+    if (!vnm_redis_append_argv(vnm_daemon_redis(a->daemon),
+                               (int) VNM_ARRAY_SIZE(argv), argv, argvlen)) {
+        VNM_COUNTER_INC(flow_records_streamed);
+    }
+}
+
+/* Appends the JSON line in 'a->records_buf' ('len' bytes) to the records
+ * file. */
+static void
+write_record(struct agent *a, size_t len)
 {
     static struct vnm_rate_limit rl = VNM_RATE_LIMIT_INIT(2, 2);
-    size_t len = 0;
 
-    flow_to_jsonl(rec, vnm_daemon_host_id(a->daemon), &a->records_buf,
-                  &a->records_size, &len);
     if (fwrite(a->records_buf, 1, len, a->records_file) != len
         || fflush(a->records_file)) {
         VNM_WARN_RL(&rl, "%s: cannot write flow record (%s)",
@@ -86,8 +111,17 @@ agent_record(void *a_, const struct vnm_flow *rec)
         }
     }
     VNM_COUNTER_INC(flow_records);
-    if (a->records_file) {
-        write_record(a, copied ? &copy : rec);
+    if (a->records_file || a->stream_maxlen) {
+        size_t len = 0;
+
+        flow_to_jsonl(copied ? &copy : rec, vnm_daemon_host_id(a->daemon),
+                      &a->records_buf, &a->records_size, &len);
+        if (a->records_file) {
+            write_record(a, len);
+        }
+        if (a->stream_maxlen) {
+            stream_record(a, len);
+        }
     }
 }
 
@@ -101,6 +135,20 @@ agent_configure(void *a_, struct vnm_daemon *d,
     a->daemon = d;
     error = ovs_ext_config_read(config, &a->cfg);
     a->cfg_read = true;
+    if (!error) {
+        const struct vnm_conf *c = vnm_config_section(config, "collector",
+                                                      NULL);
+
+        error = vnm_conf_get_int(c, "stream_maxlen", 100000, 0, 100000000,
+                                 &a->stream_maxlen);
+        if (!error) {
+            error = vnm_conf_check_unused(c);
+        }
+    }
+    snprintf(a->maxlen_str, sizeof a->maxlen_str, "%"PRId64,
+             a->stream_maxlen);
+    free(a->stream_key);
+    a->stream_key = xasprintf("vnm:{%s}:flows", vnm_daemon_host_id(d));
     return error;
 }
 
@@ -144,6 +192,8 @@ agent_stop(void *a_, struct vnm_daemon *d)
     }
     free(a->records_buf);
     a->records_buf = NULL;
+    free(a->stream_key);
+    a->stream_key = NULL;
 }
 
 /* Where offline records go. */
@@ -350,7 +400,7 @@ int
 main(int argc, char *argv[])
 {
     static const char *const sections[] = { "flows", "networks", "ovs",
-                                            NULL };
+                                            "collector", NULL };
     static const char *const named[] = { "enricher", "bridge", NULL };
     static const struct vnm_daemon_spec spec = {
         .name = "agent",
@@ -376,5 +426,6 @@ main(int argc, char *argv[])
     if (a.cfg_read) {
         ovs_ext_config_uninit(&a.cfg);
     }
+    free(a.stream_key);         /* If the daemon stopped before start(). */
     return status;
 }

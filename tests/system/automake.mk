@@ -11,7 +11,8 @@ SYSTEM_TESTS += \
 	tests/system/test-tap-netdev.sh \
 	tests/system/test-tap-flow.sh \
 	tests/system/test-flows.sh \
-	tests/system/test-agent-restarts.sh
+	tests/system/test-agent-restarts.sh \
+	tests/system/test-detect-scan.sh
 
 EXTRA_DIST += $(SYSTEM_TESTS) tests/system/lib.sh tests/system/run.sh \
 	tests/system/daemon-lib.sh tests/data/gen-syn-flood.py
