@@ -615,10 +615,7 @@ tap_flow_default_monitor_port(const char *bridge, char *buf)
 
 /* A worker's own counters and scratch space. */
 struct flow_worker {
-    atomic_uint_least64_t packets;
-    atomic_uint_least64_t bytes;
-    atomic_uint_least64_t n_unknown;
-    atomic_uint_least64_t n_untagged;
+    struct tap_counters c;
     uint8_t *scratch;           /* For frames with the tap's tag inline. */
 } __attribute__((aligned(64)));
 
@@ -677,14 +674,6 @@ struct flow_poll_ctx {
     tap_port_frame_func *cb;
     void *aux;
 };
-
-static void
-counter_add(atomic_uint_least64_t *c, uint64_t n)
-{
-    atomic_store_explicit(
-        c, atomic_load_explicit(c, memory_order_relaxed) + n,
-        memory_order_relaxed);
-}
 
 /* Something failed talking to OVS.  An ovs-vswitchd restart is routine and
  * takes a second or two: INFO first, WARN if it lasts OUTAGE_GRACE_MS, then
@@ -1344,10 +1333,7 @@ tap_flow_create(const struct tap_flow_config *config,
     for (i = 0; i < config->n_workers; i++) {
         struct flow_worker *w = &tap->workers[i];
 
-        atomic_init(&w->packets, 0);
-        atomic_init(&w->bytes, 0);
-        atomic_init(&w->n_unknown, 0);
-        atomic_init(&w->n_untagged, 0);
+        tap_counters_init(&w->c);
         w->scratch = xmalloc(ring.block_size);
     }
     flow_rebuild(tap);
@@ -1393,7 +1379,7 @@ flow_frame(void *ctx_, const struct tap_frame *frame)
 
     if (frame->vlan_valid) {
         if (frame->vlan_tpid != ETH_P_8021AD) {
-            counter_add(&w->n_untagged, 1);
+            tap_counter_add(&w->c.n_untagged, 1);
             return;
         }
         tci = frame->vlan_tci;
@@ -1412,19 +1398,19 @@ flow_frame(void *ctx_, const struct tap_frame *frame)
         f.caplen -= 4;
         f.wire_len -= 4;
     } else {
-        counter_add(&w->n_untagged, 1);
+        tap_counter_add(&w->c.n_untagged, 1);
         return;
     }
 
     port = tap_portmap_find_idx(ctx->snap, tci & 0xfff);
     if (!port) {
-        counter_add(&w->n_unknown, 1);
+        tap_counter_add(&w->c.n_unknown, 1);
         return;
     }
     f.ifindex = port->ifindex;
     tap_portmap_count(ctx->tap->ports, ctx->worker, tci & 0xfff, f.wire_len);
-    counter_add(&w->packets, 1);
-    counter_add(&w->bytes, f.wire_len);
+    tap_counter_add(&w->c.packets, 1);
+    tap_counter_add(&w->c.bytes, f.wire_len);
     ctx->cb(ctx->aux, &f, port);
 }
 
@@ -1452,21 +1438,7 @@ tap_flow_get_stats(struct tap_flow *tap, struct tap_flow_stats *stats)
 
     memset(stats, 0, sizeof *stats);
     for (i = 0; i < tap->n_workers; i++) {
-        struct flow_worker *w = &tap->workers[i];
-        struct tap_ring_stats rs;
-
-        stats->tap.packets += atomic_load_explicit(&w->packets,
-                                                   memory_order_relaxed);
-        stats->tap.bytes += atomic_load_explicit(&w->bytes,
-                                                 memory_order_relaxed);
-        stats->tap.n_unknown += atomic_load_explicit(&w->n_unknown,
-                                                     memory_order_relaxed);
-        stats->tap.n_untagged += atomic_load_explicit(&w->n_untagged,
-                                                      memory_order_relaxed);
-        tap_ring_group_get_stats(tap->rings, i, &rs);
-        stats->tap.ring_packets += rs.kernel_packets;
-        stats->tap.ring_drops += rs.drops;
-        stats->tap.ring_freeze_q_cnt += rs.freeze_q_cnt;
+        tap_stats_add_worker(&stats->tap, &tap->workers[i].c, tap->rings, i);
     }
     stats->tap.n_ports = tap_portmap_n_ports(tap->ports);
     stats->n_reinstalls = tap->n_reinstalls;

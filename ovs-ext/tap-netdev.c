@@ -416,9 +416,7 @@ tap_portmap_get_stats(struct tap_portmap *map, struct tap_port_stats **statsp)
 
 /* A worker's own counters. */
 struct netdev_worker {
-    atomic_uint_least64_t packets;
-    atomic_uint_least64_t bytes;
-    atomic_uint_least64_t n_unknown;
+    struct tap_counters c;
 } __attribute__((aligned(64)));
 
 struct tap_netdev {
@@ -437,12 +435,31 @@ struct netdev_poll_ctx {
     void *aux;
 };
 
-static void
-counter_add(atomic_uint_least64_t *c, uint64_t n)
+void
+tap_counters_init(struct tap_counters *c)
 {
-    atomic_store_explicit(
-        c, atomic_load_explicit(c, memory_order_relaxed) + n,
-        memory_order_relaxed);
+    atomic_init(&c->packets, 0);
+    atomic_init(&c->bytes, 0);
+    atomic_init(&c->n_unknown, 0);
+    atomic_init(&c->n_untagged, 0);
+}
+
+void
+tap_stats_add_worker(struct tap_stats *stats, const struct tap_counters *c,
+                     struct tap_ring_group *rings, size_t i)
+{
+    struct tap_ring_stats rs;
+
+    stats->packets += atomic_load_explicit(&c->packets, memory_order_relaxed);
+    stats->bytes += atomic_load_explicit(&c->bytes, memory_order_relaxed);
+    stats->n_unknown += atomic_load_explicit(&c->n_unknown,
+                                             memory_order_relaxed);
+    stats->n_untagged += atomic_load_explicit(&c->n_untagged,
+                                              memory_order_relaxed);
+    tap_ring_group_get_stats(rings, i, &rs);
+    stats->ring_packets += rs.kernel_packets;
+    stats->ring_drops += rs.drops;
+    stats->ring_freeze_q_cnt += rs.freeze_q_cnt;
 }
 
 void
@@ -483,9 +500,7 @@ tap_netdev_create(const struct tap_netdev_config *config,
         vnm_fatal("out of memory");
     }
     for (i = 0; i < config->n_workers; i++) {
-        atomic_init(&tap->workers[i].packets, 0);
-        atomic_init(&tap->workers[i].bytes, 0);
-        atomic_init(&tap->workers[i].n_unknown, 0);
+        tap_counters_init(&tap->workers[i].c);
     }
     *tapp = tap;
     return 0;
@@ -530,12 +545,12 @@ netdev_frame(void *ctx_, const struct tap_frame *frame)
 
     port = tap_portmap_find_key(ctx->snap, frame->ifindex, &idx);
     if (!port) {
-        counter_add(&w->n_unknown, 1);
+        tap_counter_add(&w->c.n_unknown, 1);
         return;
     }
     tap_portmap_count(ctx->tap->ports, ctx->worker, idx, frame->wire_len);
-    counter_add(&w->packets, 1);
-    counter_add(&w->bytes, frame->wire_len);
+    tap_counter_add(&w->c.packets, 1);
+    tap_counter_add(&w->c.bytes, frame->wire_len);
     ctx->cb(ctx->aux, frame, port);
 }
 
@@ -563,18 +578,7 @@ tap_netdev_get_stats(struct tap_netdev *tap, struct tap_stats *stats)
 
     memset(stats, 0, sizeof *stats);
     for (i = 0; i < tap->n_workers; i++) {
-        struct netdev_worker *w = &tap->workers[i];
-        struct tap_ring_stats rs;
-
-        stats->packets += atomic_load_explicit(&w->packets,
-                                               memory_order_relaxed);
-        stats->bytes += atomic_load_explicit(&w->bytes, memory_order_relaxed);
-        stats->n_unknown += atomic_load_explicit(&w->n_unknown,
-                                                 memory_order_relaxed);
-        tap_ring_group_get_stats(tap->rings, i, &rs);
-        stats->ring_packets += rs.kernel_packets;
-        stats->ring_drops += rs.drops;
-        stats->ring_freeze_q_cnt += rs.freeze_q_cnt;
+        tap_stats_add_worker(stats, &tap->workers[i].c, tap->rings, i);
     }
     stats->n_ports = tap_portmap_n_ports(tap->ports);
 }

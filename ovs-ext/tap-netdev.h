@@ -25,6 +25,7 @@
 #ifndef VNM_TAP_NETDEV_H
 #define VNM_TAP_NETDEV_H 1
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -85,6 +86,33 @@ struct tap_stats {
     /* Ports in the set. */
     size_t n_ports;
 };
+
+/* The frame counters of one worker of a tap, written by that worker only
+ * (so updated with a relaxed load and store, tap_counter_add()) and read
+ * by the main thread. */
+struct tap_counters {
+    atomic_uint_least64_t packets;    /* Frames delivered. */
+    atomic_uint_least64_t bytes;      /* Their bytes on the wire. */
+    atomic_uint_least64_t n_unknown;  /* Frames of no port of the set. */
+    atomic_uint_least64_t n_untagged; /* Flow tap: frames without its tag. */
+};
+
+/* Zeroes 'c'. */
+void tap_counters_init(struct tap_counters *c);
+
+/* Adds 'n' to counter 'c' (its worker's thread only). */
+static inline void
+tap_counter_add(atomic_uint_least64_t *c, uint64_t n)
+{
+    atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed)
+                          + n, memory_order_relaxed);
+}
+
+/* Adds worker 'i''s counters 'c' and the statistics of its ring in 'rings'
+ * to '*stats'.  Main thread. */
+void tap_stats_add_worker(struct tap_stats *stats,
+                          const struct tap_counters *c,
+                          struct tap_ring_group *rings, size_t i);
 
 /* Called by a worker's poll for each frame: 'frame' as received (for the
  * flow tap, as the VM sent it, with frame->ifindex = port->ifindex), and
