@@ -250,8 +250,8 @@ host_emit_alert(const struct vnm_host *host, const struct vnm_alert *alert)
     return loader->emit(loader->aux, inst, alert);
 }
 
-static bool
-valid_counter_name(const char *name)
+bool
+vnm_plugin_counter_name_valid(const char *name)
 {
     if (!*name) {
         return false;
@@ -277,7 +277,7 @@ host_count(const struct vnm_host *host, const char *name, uint64_t delta)
         }
     }
     if (inst->n_counters < VNM_PLUGIN_MAX_COUNTERS
-        && valid_counter_name(name)) {
+        && vnm_plugin_counter_name_valid(name)) {
         inst->counters[inst->n_counters].name = xstrdup(name);
         inst->counters[inst->n_counters++].value = delta;
     }

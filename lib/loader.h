@@ -94,6 +94,9 @@ size_t vnm_loader_count(const struct vnm_loader *);
 struct vnm_plugin_instance *vnm_loader_get(const struct vnm_loader *,
                                            size_t i);
 
+/* True if 'name' is a valid plugin counter name, [a-z0-9_]+. */
+bool vnm_plugin_counter_name_valid(const char *name);
+
 /* "detector", "sink", "enricher", or null for an unknown kind. */
 const char *vnm_plugin_kind_name(enum vnm_plugin_kind);
 /* The kind for a section kind name, or 0. */

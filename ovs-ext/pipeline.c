@@ -71,16 +71,14 @@ struct worker {
     pthread_mutex_t ft_stats_mutex;
 };
 
-/* One tapped bridge. */
+/* One bridge with a flow tap. */
 struct tapped_bridge {
     char *name;
-    enum ovs_ext_tap_kind kind;
-    struct tap_flow *flow;      /* If kind == FLOW. */
+    struct tap_flow *flow;      /* Its flow tap. */
 };
 
 struct pipeline {
     const struct ovs_ext_config *cfg;
-    struct event_base *base;
     ovs_ext_record_func *cb;
     void *aux;
 
@@ -529,7 +527,6 @@ add_flow_tap(struct pipeline *p, const char *bridge)
         return;
     }
     tb->name = xstrdup(bridge);
-    tb->kind = OVS_EXT_TAP_FLOW;
     atomic_store_explicit(&p->n_bridges, n + 1, memory_order_release);
     VNM_INFO("bridge %s: flow tap started", bridge);
 }
@@ -545,7 +542,6 @@ pipeline_create(const struct ovs_ext_config *cfg, struct event_base *base,
 
     *pp = NULL;
     p->cfg = cfg;
-    p->base = base;
     p->cb = cb;
     p->aux = aux;
     p->n_workers = (size_t) cfg->workers;

@@ -22,6 +22,7 @@
 #include <cmocka.h>
 
 #include "lib/conf.h"
+#include "lib/loader.h"
 #include "lib/log.h"
 #include "lib/util.h"
 
@@ -193,21 +194,6 @@ fake_emit_alert(const struct vnm_host *host, const struct vnm_alert *alert)
     return 0;
 }
 
-static bool
-valid_counter_name(const char *name)
-{
-    if (!*name) {
-        return false;
-    }
-    for (; *name; name++) {
-        if (!islower((unsigned char) *name) && !isdigit((unsigned char) *name)
-            && *name != '_') {
-            return false;
-        }
-    }
-    return true;
-}
-
 static void
 fake_count(const struct vnm_host *host, const char *name, uint64_t delta)
 {
@@ -219,7 +205,7 @@ fake_count(const struct vnm_host *host, const char *name, uint64_t delta)
             return;
         }
     }
-    if (!valid_counter_name(name)) {
+    if (!vnm_plugin_counter_name_valid(name)) {
         fail_msg("plugin counted \"%s\", not a valid counter name", name);
     }
     if (fh->n_counters >= VNM_FAKE_HOST_MAX_COUNTERS) {
