@@ -405,11 +405,10 @@ reply_to_json(const redisReply *reply)
 }
 
 int
-vnm_redis_query(struct vnm_redis *r, json_t **replyp, const char *format,
-                ...)
+vnm_redis_vquery(struct vnm_redis *r, json_t **replyp, const char *format,
+                 va_list args)
 {
     redisReply *reply;
-    va_list args;
     int error;
 
     *replyp = NULL;
@@ -420,9 +419,7 @@ vnm_redis_query(struct vnm_redis *r, json_t **replyp, const char *format,
     if (!r->ctx) {
         return ENOTCONN;
     }
-    va_start(args, format);
     reply = redisvCommand(r->ctx, format, args);
-    va_end(args);
     if (!reply) {
         char why[256];
 
@@ -438,6 +435,64 @@ vnm_redis_query(struct vnm_redis *r, json_t **replyp, const char *format,
     }
     freeReplyObject(reply);
     return error;
+}
+
+int
+vnm_redis_query(struct vnm_redis *r, json_t **replyp, const char *format,
+                ...)
+{
+    va_list args;
+    int error;
+
+    va_start(args, format);
+    error = vnm_redis_vquery(r, replyp, format, args);
+    va_end(args);
+    return error;
+}
+
+int
+vnm_redis_query_batch(struct vnm_redis *r, size_t n, const int *argcs,
+                      const char *const *const *argvs, json_t **repliesp)
+{
+    json_t *replies;
+    int error;
+
+    *repliesp = NULL;
+    error = vnm_redis_flush(r);
+    if (error) {
+        return error;
+    }
+    if (!r->ctx) {
+        return ENOTCONN;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (redisAppendCommandArgv(r->ctx, argcs[i], (const char **) argvs[i],
+                                   NULL) != REDIS_OK) {
+            outage_begins(r, "connection lost", r->ctx->errstr);
+            return ENOTCONN;
+        }
+    }
+    replies = json_array();
+    for (size_t i = 0; i < n; i++) {
+        redisReply *reply;
+
+        if (redisGetReply(r->ctx, (void **) &reply) != REDIS_OK || !reply) {
+            char why[256];
+
+            snprintf(why, sizeof why, "%s", r->ctx->errstr);
+            json_decref(replies);
+            outage_begins(r, "connection lost", why);
+            return ENOTCONN;
+        }
+        r->stats.n_commands++;
+        if (reply->type == REDIS_REPLY_ERROR) {
+            r->stats.n_errors++;
+        }
+        json_array_append_new(replies, reply_to_json(reply));
+        freeReplyObject(reply);
+    }
+    *repliesp = replies;
+    return 0;
 }
 
 void

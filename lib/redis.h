@@ -19,6 +19,7 @@
 #ifndef VNM_REDIS_H
 #define VNM_REDIS_H 1
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -97,6 +98,19 @@ int vnm_redis_flush(struct vnm_redis *);
  * caller owns '*replyp' (json_decref()). */
 int vnm_redis_query(struct vnm_redis *, struct json_t **replyp,
                     const char *format, ...);
+
+/* The same, with a va_list. */
+int vnm_redis_vquery(struct vnm_redis *, struct json_t **replyp,
+                     const char *format, va_list);
+
+/* Runs 'n' commands, command i given as argcs[i] NUL-terminated arguments
+ * argvs[i], in one pipeline, and stores their replies in '*repliesp' as a
+ * JSON array (an error reply as a string, counted in 'n_errors').
+ * Returns 0, or an errno value if not connected or the connection failed
+ * (then '*repliesp' is NULL). */
+int vnm_redis_query_batch(struct vnm_redis *, size_t n, const int *argcs,
+                          const char *const *const *argvs,
+                          struct json_t **repliesp);
 
 /* Copies the statistics into '*stats'. */
 void vnm_redis_get_stats(const struct vnm_redis *,

@@ -1,6 +1,6 @@
 # vnmonctl and the lab/quickstart scripts.
 bin_PROGRAMS += tools/vnmonctl
-tools_vnmonctl_SOURCES = tools/vnmonctl.c
+tools_vnmonctl_SOURCES = tools/vnmonctl.c tools/vnmonctl.h
 tools_vnmonctl_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 tools_vnmonctl_LDADD = lib/libvnmon-core.la $(JANSSON_LIBS)
 

@@ -7,6 +7,7 @@
  *   vnmonctl inventory each host's OVS inventory (bridges, ports, VMs,
  *                      tenants, addresses, VLANs, tunnels), as published
  *                      by the agent (ovs-ext/inventory.c).
+ *   ...and the commands of tools/ctl-*.c (the table below).
  *
  * Output is a table for people, or JSON (--json) for programs.  Redis is
  * found from --redis, else $VNM_REDIS, else the [redis] section of the
@@ -19,6 +20,7 @@
 #include <inttypes.h>
 #include <jansson.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +32,7 @@
 #include "lib/redis.h"
 #include "lib/util.h"
 #include "ovs-ext/inventory.h"
+#include "tools/vnmonctl.h"
 
 VNM_LOG_MODULE(vnmonctl);
 
@@ -37,43 +40,41 @@ VNM_LOG_MODULE(vnmonctl);
  * heartbeat intervals. */
 #define STALE_INTERVALS 3
 
-struct options {
-    const char *redis;
-    const char *config;
-    const char *host;
-    bool json;
+/* The commands, in the order --help lists them. */
+static const struct ctl_command *const commands[] = {
+    &ctl_status_command,
+    &ctl_inventory_command,
 };
 
 static void
 usage(void)
 {
     printf("vnmonctl: inspect a vnmon deployment through its Redis\n"
-           "usage: vnmonctl [OPTIONS] COMMAND\n"
+           "usage: vnmonctl [OPTIONS] COMMAND [ARGS]\n"
            "\n"
-           "Commands:\n"
-           "  status             daemons, their plugins, Redis link and "
-           "counters\n"
-           "  inventory          each host's OVS bridges, ports and VMs\n"
-           "\n"
-           "Options:\n"
+           "Commands:\n");
+    for (size_t i = 0; i < VNM_ARRAY_SIZE(commands); i++) {
+        printf("  %-30s %s\n", commands[i]->synopsis, commands[i]->summary);
+    }
+    printf("\n"
+           "Options (before or after the command):\n"
            "  -r, --redis=ADDR   unix:PATH, tcp:HOST:PORT or HOST:PORT\n"
            "  -c, --config=FILE  read [redis] from FILE (default %s/agent.conf)"
            "\n"
            "  -j, --json         print JSON instead of a table\n"
-           "  -H, --host=HOST    inventory: only HOST's\n"
+           "  -H, --host=HOST    only HOST's data\n"
            "  -h, --help         show this help and exit\n"
            "  -V, --version      show the version and exit\n"
            "\n"
            "Environment: VNM_REDIS (address of Redis).\n"
-           "Exit status: 0 all daemons up (status), every inventory synced\n"
-           "and fresh (inventory); 1 some daemon down or stale, or some\n"
-           "inventory missing, out of sync or stale; 2 usage or Redis "
-           "error.\n", VNM_SYSCONFDIR);
+           "Exit status: 0 success; 1 unhealthy or not found (status: some\n"
+           "daemon down; inventory: some inventory missing, out of sync or\n"
+           "stale); 2 usage or Redis error.\n", VNM_SYSCONFDIR);
 }
 
 /* Finds Redis and connects.  Returns null after printing why. */
 static struct vnm_redis *
-connect_redis(const struct options *opts, struct vnm_config **configp)
+connect_redis(const struct ctl_options *opts, struct vnm_config **configp)
 {
     struct vnm_redis_options ropts;
     const char *env = getenv("VNM_REDIS");
@@ -124,8 +125,8 @@ connect_redis(const struct options *opts, struct vnm_config **configp)
 
 /* Turns an HGETALL reply (flat array) into an object, parsing the values
  * that hold JSON (plugins, counters) and integers. */
-static json_t *
-hash_to_object(const json_t *reply)
+json_t *
+ctl_hash_to_object(const json_t *reply)
 {
     json_t *obj = json_object();
 
@@ -146,14 +147,14 @@ hash_to_object(const json_t *reply)
     return obj;
 }
 
-static json_int_t
-get_int(const json_t *obj, const char *key)
+long long
+ctl_get_int(const json_t *obj, const char *key)
 {
     return json_integer_value(json_object_get(obj, key));
 }
 
-static const char *
-get_str(const json_t *obj, const char *key)
+const char *
+ctl_get_str(const json_t *obj, const char *key)
 {
     const char *s = json_string_value(json_object_get(obj, key));
 
@@ -164,10 +165,10 @@ get_str(const json_t *obj, const char *key)
 static void
 judge(json_t *d, uint64_t now)
 {
-    json_int_t hb = get_int(d, "heartbeat_ms");
-    json_int_t interval = get_int(d, "heartbeat_interval_ms");
+    json_int_t hb = (json_int_t) ctl_get_int(d, "heartbeat_ms");
+    json_int_t interval = (json_int_t) ctl_get_int(d, "heartbeat_interval_ms");
     json_int_t age = hb ? (json_int_t) now - hb : -1;
-    const char *state = get_str(d, "state");
+    const char *state = ctl_get_str(d, "state");
     bool up = (!strcmp(state, "running") && hb
                && age < STALE_INTERVALS * (interval > 0 ? interval : 1000)
                         + 1000);
@@ -176,8 +177,8 @@ judge(json_t *d, uint64_t now)
     json_object_set_new(d, "heartbeat_age_ms", json_integer(age));
 }
 
-static void
-format_duration(uint64_t ms, char *buf, size_t size)
+void
+ctl_format_duration(uint64_t ms, char *buf, size_t size)
 {
     uint64_t s = ms / 1000;
 
@@ -205,20 +206,20 @@ print_table(const json_t *daemons)
     json_array_foreach (daemons, i, d) {
         char uptime[32], age[32];
         const char *state;
-        json_int_t hb_age = get_int(d, "heartbeat_age_ms");
+        json_int_t hb_age = ctl_get_int(d, "heartbeat_age_ms");
 
         state = (json_is_true(json_object_get(d, "up")) ? "up"
-                 : !strcmp(get_str(d, "state"), "stopped") ? "stopped"
+                 : !strcmp(ctl_get_str(d, "state"), "stopped") ? "stopped"
                  : "stale");
-        format_duration((uint64_t) (get_int(d, "heartbeat_ms")
-                                    - get_int(d, "started_ms")),
+        ctl_format_duration((uint64_t) (ctl_get_int(d, "heartbeat_ms")
+                                    - ctl_get_int(d, "started_ms")),
                         uptime, sizeof uptime);
-        format_duration(hb_age > 0 ? (uint64_t) hb_age : 0, age, sizeof age);
+        ctl_format_duration(hb_age > 0 ? (uint64_t) hb_age : 0, age, sizeof age);
         printf("%-10s %-16s %-8s %-8"JSON_INTEGER_FORMAT" %-9s %-10s %-9s "
-               "%zu\n", get_str(d, "name"), get_str(d, "host"), state,
-               get_int(d, "pid"), uptime, age,
+               "%zu\n", ctl_get_str(d, "name"), ctl_get_str(d, "host"), state,
+               ctl_get_int(d, "pid"), uptime, age,
                (strcmp(state, "up") ? "-"
-                : get_int(d, "redis_connected_since_ms") ? "connected"
+                : ctl_get_int(d, "redis_connected_since_ms") ? "connected"
                 : "down"),
                json_array_size(json_object_get(d, "plugins")));
     }
@@ -232,17 +233,17 @@ print_table(const json_t *daemons)
         size_t j;
 
         printf("\nvnmon-%s on %s (pid %"JSON_INTEGER_FORMAT", %s, config "
-               "%s)\n", get_str(d, "name"), get_str(d, "host"),
-               get_int(d, "pid"), get_str(d, "version"),
-               get_str(d, "config"));
-        printf("  redis     %s: %s", get_str(d, "redis_address"),
-               get_int(d, "redis_connected_since_ms") ? "connected" : "down");
-        if (get_int(d, "redis_outages")) {
-            format_duration((uint64_t) get_int(d, "redis_last_outage_ms"),
+               "%s)\n", ctl_get_str(d, "name"), ctl_get_str(d, "host"),
+               ctl_get_int(d, "pid"), ctl_get_str(d, "version"),
+               ctl_get_str(d, "config"));
+        printf("  redis     %s: %s", ctl_get_str(d, "redis_address"),
+               ctl_get_int(d, "redis_connected_since_ms") ? "connected" : "down");
+        if (ctl_get_int(d, "redis_outages")) {
+            ctl_format_duration((uint64_t) ctl_get_int(d, "redis_last_outage_ms"),
                             buf, sizeof buf);
             printf(", %"JSON_INTEGER_FORMAT" outage(s), last lasted %s "
-                   "(from %s)", get_int(d, "redis_outages"), buf,
-                   vnm_format_time((uint64_t) get_int(d,
+                   "(from %s)", ctl_get_int(d, "redis_outages"), buf,
+                   vnm_format_time((uint64_t) ctl_get_int(d,
                                                       "redis_outage_start_ms"),
                                    (char[32]) { 0 }, 32));
         } else {
@@ -250,11 +251,11 @@ print_table(const json_t *daemons)
         }
         printf(", %"JSON_INTEGER_FORMAT" commands, %"JSON_INTEGER_FORMAT
                " dropped, %"JSON_INTEGER_FORMAT" errors\n",
-               get_int(d, "redis_commands"), get_int(d, "redis_dropped"),
-               get_int(d, "redis_errors"));
+               ctl_get_int(d, "redis_commands"), ctl_get_int(d, "redis_dropped"),
+               ctl_get_int(d, "redis_errors"));
         printf("  log       %"JSON_INTEGER_FORMAT" warnings, "
                "%"JSON_INTEGER_FORMAT" errors\n",
-               get_int(d, "log_warnings"), get_int(d, "log_errors"));
+               ctl_get_int(d, "log_warnings"), ctl_get_int(d, "log_errors"));
         if (!json_array_size(plugins)) {
             printf("  plugins   none\n");
         }
@@ -262,9 +263,9 @@ print_table(const json_t *daemons)
             const json_t *pc = json_object_get(p, "counters");
 
             printf("  %-9s %s \"%s\" (%s %s) %s", j ? "" : "plugins",
-                   get_str(p, "kind"), get_str(p, "name"),
-                   get_str(p, "plugin"), get_str(p, "version"),
-                   get_str(p, "path"));
+                   ctl_get_str(p, "kind"), ctl_get_str(p, "name"),
+                   ctl_get_str(p, "plugin"), ctl_get_str(p, "version"),
+                   ctl_get_str(p, "path"));
             json_object_foreach ((json_t *) pc, key, v) {
                 printf(" %s=%"JSON_INTEGER_FORMAT, key,
                        json_integer_value(v));
@@ -293,7 +294,7 @@ print_table(const json_t *daemons)
 
 /* "vnmonctl status". */
 static int
-cmd_status(struct vnm_redis *r, const struct options *opts)
+cmd_status(struct vnm_redis *r, const struct ctl_options *opts)
 {
     json_t *members = NULL;
     json_t *daemons = json_array();
@@ -331,7 +332,7 @@ cmd_status(struct vnm_redis *r, const struct options *opts)
             json_decref(reply);
             continue;
         }
-        d = hash_to_object(reply);
+        d = ctl_hash_to_object(reply);
         json_decref(reply);
         if (!json_object_size(d)) {
             json_decref(d);
@@ -502,9 +503,9 @@ print_inventory(const json_t *inv)
     char age[32];
     size_t i;
 
-    format_duration((uint64_t) get_int(inv, "age_ms"), age, sizeof age);
+    ctl_format_duration((uint64_t) ctl_get_int(inv, "age_ms"), age, sizeof age);
     printf("host %s: ovsdb %s %s, %s; %zu bridge(s), %zu interface(s); "
-           "published %s ago%s\n", get_str(inv, "host"),
+           "published %s ago%s\n", ctl_get_str(inv, "host"),
            opt_str(inv, "remote"),
            json_is_true(json_object_get(inv, "connected")) ? "connected"
                                                            : "DISCONNECTED",
@@ -517,9 +518,9 @@ print_inventory(const json_t *inv)
            JSON_INTEGER_FORMAT " reconnect(s), %" JSON_INTEGER_FORMAT
            " resync(s), %" JSON_INTEGER_FORMAT " update(s), %"
            JSON_INTEGER_FORMAT " protocol error(s)\n",
-           get_int(stats, "n_connects"), get_int(stats, "n_reconnects"),
-           get_int(stats, "n_resyncs"), get_int(stats, "n_updates"),
-           get_int(stats, "n_protocol_errors"));
+           ctl_get_int(stats, "n_connects"), ctl_get_int(stats, "n_reconnects"),
+           ctl_get_int(stats, "n_resyncs"), ctl_get_int(stats, "n_updates"),
+           ctl_get_int(stats, "n_protocol_errors"));
     if (!json_array_size(ifaces)) {
         printf("  no interfaces\n");
         json_decref(rows);
@@ -565,7 +566,7 @@ compare_strings(const void *a, const void *b)
 
 /* "vnmonctl inventory". */
 static int
-cmd_inventory(struct vnm_redis *r, const struct options *opts)
+cmd_inventory(struct vnm_redis *r, const struct ctl_options *opts)
 {
     json_t *inventories = json_array();
     json_t *members = NULL;
@@ -632,7 +633,7 @@ cmd_inventory(struct vnm_redis *r, const struct options *opts)
             free(key);
             continue;
         }
-        published = get_int(inv, "published_ms");
+        published = ctl_get_int(inv, "published_ms");
         json_object_set_new(inv, "age_ms",
                             json_integer((json_int_t) now - published));
         json_object_set_new(inv, "stale",
@@ -677,42 +678,202 @@ cmd_inventory(struct vnm_redis *r, const struct options *opts)
     return all_ok ? 0 : 1;
 }
 
+/* Runs 'cmd' (no arguments of its own but the common options). */
+static int
+run_simple(struct ctl_options *opts, int argc, char *argv[],
+           int (*cmd)(struct vnm_redis *, const struct ctl_options *))
+{
+    static const struct option none[] = { { NULL, 0, NULL, 0 } };
+    struct vnm_redis *r;
+    int status;
+
+    if (ctl_getopt(opts, argc, argv, "", none) != -1) {
+        return 2;
+    }
+    if (optind < argc) {
+        fprintf(stderr, "vnmonctl: %s: unexpected argument \"%s\"\n",
+                argv[0], argv[optind]);
+        return 2;
+    }
+    r = ctl_connect(opts);
+    if (!r) {
+        return 2;
+    }
+    status = cmd(r, opts);
+    ctl_disconnect(r);
+    return status;
+}
+
+static int
+run_status(struct ctl_options *opts, int argc, char *argv[])
+{
+    return run_simple(opts, argc, argv, cmd_status);
+}
+
+static int
+run_inventory(struct ctl_options *opts, int argc, char *argv[])
+{
+    return run_simple(opts, argc, argv, cmd_inventory);
+}
+
+const struct ctl_command ctl_status_command = {
+    "status", "status", "daemons, their plugins, Redis link and counters",
+    run_status,
+};
+
+const struct ctl_command ctl_inventory_command = {
+    "inventory", "inventory", "each host's OVS bridges, ports and VMs",
+    run_inventory,
+};
+
+/* Common options, as getopt_long() entries and short letters. */
+#define COMMON_SHORT "r:c:jH:"
+static const struct option common_long[] = {
+    { "redis", required_argument, NULL, 'r' },
+    { "config", required_argument, NULL, 'c' },
+    { "json", no_argument, NULL, 'j' },
+    { "host", required_argument, NULL, 'H' },
+};
+
+int
+ctl_getopt(struct ctl_options *opts, int argc, char *argv[],
+           const char *shortopts, const struct option *longopts)
+{
+    static char short_buf[128];
+    static struct option long_buf[64];
+    size_t n = 0;
+    int c;
+
+    /* "+": stop at the first operand, so that "vnmonctl bw vm -x" keeps
+     * operands in order; ":" is not used (getopt prints its own errors). */
+    snprintf(short_buf, sizeof short_buf, "+%s%s", COMMON_SHORT, shortopts);
+    for (size_t i = 0; i < VNM_ARRAY_SIZE(common_long); i++) {
+        long_buf[n++] = common_long[i];
+    }
+    for (; longopts->name && n < VNM_ARRAY_SIZE(long_buf) - 1; longopts++) {
+        long_buf[n++] = *longopts;
+    }
+    memset(&long_buf[n], 0, sizeof long_buf[n]);
+
+    for (;;) {
+        c = getopt_long(argc, argv, short_buf, long_buf, NULL);
+        switch (c) {
+        case 'r':
+            opts->redis = optarg;
+            break;
+        case 'c':
+            opts->config = optarg;
+            break;
+        case 'j':
+            opts->json = true;
+            break;
+        case 'H':
+            opts->host = optarg;
+            break;
+        case '?':
+            fprintf(stderr, "Try 'vnmonctl --help' for more information.\n");
+            return '?';
+        default:
+            return c;
+        }
+    }
+}
+
+struct vnm_redis *
+ctl_connect(const struct ctl_options *opts)
+{
+    struct vnm_config *config = NULL;
+    struct vnm_redis *r;
+    char *error;
+
+    /* Connection trouble is reported by us, once, on stderr. */
+    error = vnm_log_set_levels("redis:err");
+    free(error);
+    r = connect_redis(opts, &config);
+    vnm_config_destroy(config);
+    return r;
+}
+
+void
+ctl_disconnect(struct vnm_redis *r)
+{
+    vnm_redis_destroy(r);
+}
+
+int
+ctl_query(struct vnm_redis *r, json_t **replyp, const char *format, ...)
+{
+    char what[128];
+    va_list args;
+    int error;
+
+    *replyp = NULL;
+    va_start(args, format);
+    error = vnm_redis_vquery(r, replyp, format, args);
+    va_end(args);
+    if (error) {
+        const char *sp = strchr(format, ' ');
+
+        snprintf(what, sizeof what, "%.*s", sp ? (int) (sp - format) : 40,
+                 format);
+        fprintf(stderr, "vnmonctl: %s failed (%s)\n", what,
+                json_is_string(*replyp) ? json_string_value(*replyp)
+                : strerror(error));
+    }
+    return error;
+}
+
+void
+ctl_print_json(const json_t *j)
+{
+    json_dumpf(j, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
+    putchar('\n');
+}
+
+bool
+ctl_parse_duration(const char *s, uint64_t *seconds)
+{
+    char *end;
+    unsigned long long v;
+    uint64_t mult = 1;
+
+    if (*s < '0' || *s > '9') {
+        return false;
+    }
+    v = strtoull(s, &end, 10);
+    if (!strcmp(end, "") || !strcmp(end, "s")) {
+        mult = 1;
+    } else if (!strcmp(end, "m")) {
+        mult = 60;
+    } else if (!strcmp(end, "h")) {
+        mult = 3600;
+    } else if (!strcmp(end, "d")) {
+        mult = 86400;
+    } else {
+        return false;
+    }
+    if (v > UINT64_MAX / mult / 1000) {
+        return false;
+    }
+    *seconds = v * mult;
+    return true;
+}
+
 int
 main(int argc, char *argv[])
 {
-    static const struct option long_options[] = {
-        { "redis", required_argument, NULL, 'r' },
-        { "config", required_argument, NULL, 'c' },
-        { "json", no_argument, NULL, 'j' },
-        { "host", required_argument, NULL, 'H' },
+    static const struct option global_long[] = {
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 'V' },
         { NULL, 0, NULL, 0 },
     };
-    struct options opts = { .json = false };
-    struct vnm_config *config = NULL;
-    struct vnm_redis *r;
+    struct ctl_options opts = { .json = false };
     const char *command;
-    char *error;
-    int status;
     int c;
 
     vnm_set_program_name(argv[0]);
-    while ((c = getopt_long(argc, argv, "r:c:jH:hV", long_options, NULL))
-           != -1) {
+    while ((c = ctl_getopt(&opts, argc, argv, "hV", global_long)) != -1) {
         switch (c) {
-        case 'r':
-            opts.redis = optarg;
-            break;
-        case 'c':
-            opts.config = optarg;
-            break;
-        case 'j':
-            opts.json = true;
-            break;
-        case 'H':
-            opts.host = optarg;
-            break;
         case 'h':
             usage();
             return 0;
@@ -720,7 +881,6 @@ main(int argc, char *argv[])
             printf("vnmonctl (vnmon) %s\n", PACKAGE_VERSION);
             return 0;
         default:
-            fprintf(stderr, "Try 'vnmonctl --help' for more information.\n");
             return 2;
         }
     }
@@ -729,28 +889,16 @@ main(int argc, char *argv[])
         return 2;
     }
     command = argv[optind];
-    if (strcmp(command, "status") && strcmp(command, "inventory")) {
-        fprintf(stderr, "vnmonctl: unknown command \"%s\" (try --help)\n",
-                command);
-        return 2;
-    }
-    if (optind + 1 < argc) {
-        fprintf(stderr, "vnmonctl: %s: unexpected argument \"%s\"\n",
-                command, argv[optind + 1]);
-        return 2;
-    }
+    for (size_t i = 0; i < VNM_ARRAY_SIZE(commands); i++) {
+        if (!strcmp(command, commands[i]->name)) {
+            int sub_argc = argc - optind;
+            char **sub_argv = argv + optind;
 
-    /* Connection trouble is reported by us, once, on stderr. */
-    error = vnm_log_set_levels("redis:err");
-    free(error);
-    r = connect_redis(&opts, &config);
-    if (!r) {
-        vnm_config_destroy(config);
-        return 2;
+            optind = 1;         /* Restart getopt on the command's args. */
+            return commands[i]->run(&opts, sub_argc, sub_argv);
+        }
     }
-    status = (!strcmp(command, "status") ? cmd_status(r, &opts)
-              : cmd_inventory(r, &opts));
-    vnm_redis_destroy(r);
-    vnm_config_destroy(config);
-    return status;
+    fprintf(stderr, "vnmonctl: unknown command \"%s\" (try --help)\n",
+            command);
+    return 2;
 }
