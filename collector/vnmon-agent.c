@@ -30,6 +30,9 @@
 #include "lib/redis.h"
 #include "lib/loader.h"
 #include "lib/counter.h"
+#include "collector/agent-bw.h"
+#include "collector/conntrack.h"
+#include "collector/prometheus.h"
 #include "ovs-ext/decode.h"
 #include "ovs-ext/ovs-ext.h"
 #include "ovs-ext/pipeline.h"
@@ -51,6 +54,12 @@ struct agent {
     int64_t stream_maxlen;      /* [collector] stream_maxlen, 0 = off. */
     char *stream_key;           /* "vnm:{HOST}:flows". */
     char maxlen_str[24];
+    struct agent_bw_config bw_cfg; /* [collector] bandwidth keys. */
+    struct agent_bw *bw;        /* Bandwidth series, recent flows. */
+    struct prometheus_config prom_cfg; /* [collector] prometheus_listen. */
+    struct prometheus *prom;    /* GET /metrics, or null. */
+    struct conntrack_config ct_cfg; /* [collector] conntrack keys. */
+    struct conntrack *ct;       /* Connection tracking, or null. */
 };
 
 /* Appends 'rec' (as a JSON line, in 'a->records_buf') to the host's flow
@@ -111,7 +120,7 @@ agent_record(void *a_, const struct vnm_flow *rec)
         }
     }
     VNM_COUNTER_INC(flow_records);
-    if (a->records_file || a->stream_maxlen) {
+    if (a->records_file || a->stream_maxlen || a->bw) {
         size_t len = 0;
 
         flow_to_jsonl(copied ? &copy : rec, vnm_daemon_host_id(a->daemon),
@@ -121,6 +130,10 @@ agent_record(void *a_, const struct vnm_flow *rec)
         }
         if (a->stream_maxlen) {
             stream_record(a, len);
+        }
+        if (a->bw) {
+            agent_bw_record(a->bw, copied ? &copy : rec, a->records_buf,
+                            len - 1);
         }
     }
 }
@@ -142,6 +155,15 @@ agent_configure(void *a_, struct vnm_daemon *d,
         error = vnm_conf_get_int(c, "stream_maxlen", 100000, 0, 100000000,
                                  &a->stream_maxlen);
         if (!error) {
+            error = agent_bw_config_read(c, &a->bw_cfg);
+        }
+        if (!error) {
+            error = prometheus_config_read(c, &a->prom_cfg);
+        }
+        if (!error) {
+            error = conntrack_config_read(c, &a->ct_cfg);
+        }
+        if (!error) {
             error = vnm_conf_check_unused(c);
         }
     }
@@ -152,10 +174,24 @@ agent_configure(void *a_, struct vnm_daemon *d,
     return error;
 }
 
+static prometheus_render_func agent_metrics;
+
 static char *
 agent_start(void *a_, struct vnm_daemon *d)
 {
     struct agent *a = a_;
+    char *error;
+
+    /* First: a port already taken fails the start before anything else is
+     * allocated. */
+    if (a->prom_cfg.listen) {
+        error = prometheus_create(&a->prom_cfg, vnm_daemon_event_base(d),
+                                  vnm_daemon_host_id(d), agent_metrics, a,
+                                  &a->prom);
+        if (error) {
+            return error;
+        }
+    }
 
     if (a->cfg.records_file) {
         a->records_file = fopen(a->cfg.records_file, "ae");
@@ -164,9 +200,34 @@ agent_start(void *a_, struct vnm_daemon *d)
                              a->cfg.records_file, strerror(errno));
         }
     }
-    return pipeline_create(&a->cfg, vnm_daemon_event_base(d),
-                           vnm_daemon_redis(d), vnm_daemon_host_id(d),
-                           agent_record, a, &a->pipeline);
+    a->bw = agent_bw_create(&a->bw_cfg, vnm_daemon_host_id(d),
+                            vnm_daemon_redis(d));
+    error = pipeline_create(&a->cfg, vnm_daemon_event_base(d),
+                            vnm_daemon_redis(d), vnm_daemon_host_id(d),
+                            agent_record, a, agent_bw_callbacks(a->bw),
+                            &a->pipeline);
+    agent_bw_set_pipeline(a->bw, a->pipeline);
+    if (!error) {
+        a->ct = conntrack_create(&a->ct_cfg, vnm_daemon_event_base(d),
+                                 vnm_daemon_redis(d), vnm_daemon_host_id(d),
+                                 pipeline_inventory(a->pipeline),
+                                 a->cfg.rundir);
+    }
+    return error;
+}
+
+/* Every second, before the heartbeat flushes the Redis pipeline: one
+ * round trip carries the bandwidth series, the flow records and the
+ * status. */
+static void
+agent_tick(void *a_, struct vnm_daemon *d, uint64_t now_ms)
+{
+    struct agent *a = a_;
+
+    if (a->bw) {
+        agent_bw_tick(a->bw, now_ms);
+    }
+    conntrack_run(a->ct, now_ms);
 }
 
 static void
@@ -177,6 +238,31 @@ agent_status(void *a_, struct vnm_daemon *d, json_t *status)
     if (a->pipeline) {
         pipeline_status(a->pipeline, status);
     }
+    if (a->bw) {
+        agent_bw_status(a->bw, status);
+    }
+    conntrack_status(a->ct, status);
+}
+
+/* GET /metrics (collector/prometheus.h): the status record's counters,
+ * Redis, plugins, and the bandwidth totals of ports, VMs and tenants. */
+static void
+agent_metrics(void *a_, struct prom_writer *w)
+{
+    struct agent *a = a_;
+    struct vnm_redis_stats rs;
+    json_t *status = json_object();
+
+    agent_status(a, a->daemon, status);
+    prom_write_agent_status(w, status);
+    json_decref(status);
+    vnm_redis_get_stats(vnm_daemon_redis(a->daemon), &rs);
+    prom_write_redis(w, &rs);
+    prom_write_plugins(w, vnm_daemon_loader(a->daemon));
+    prom_write_daemon(w);
+    if (a->bw) {
+        bw_foreach_total(agent_bw_aggregator(a->bw), prom_write_bw_total, w);
+    }
 }
 
 static void
@@ -184,8 +270,14 @@ agent_stop(void *a_, struct vnm_daemon *d)
 {
     struct agent *a = a_;
 
+    prometheus_destroy(a->prom);
+    a->prom = NULL;
+    conntrack_destroy(a->ct);   /* Before the inventory it borrows. */
+    a->ct = NULL;
     pipeline_destroy(a->pipeline);
     a->pipeline = NULL;
+    agent_bw_destroy(a->bw);    /* After the pipeline's last deltas. */
+    a->bw = NULL;
     if (a->records_file) {
         fclose(a->records_file);
         a->records_file = NULL;
@@ -411,6 +503,7 @@ main(int argc, char *argv[])
         .plugin_kinds = 1u << VNM_PLUGIN_ENRICHER,
         .configure = agent_configure,
         .start = agent_start,
+        .tick = agent_tick,
         .status = agent_status,
         .stop = agent_stop,
     };

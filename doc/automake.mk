@@ -3,5 +3,8 @@ dist_doc_DATA += README.md \
 	doc/ARCHITECTURE.md \
 	doc/configuration.md \
 	doc/flow-record.md \
+	doc/grafana-dashboard.json \
 	doc/plugins.md \
-	doc/redis-keys.md
+	doc/prometheus.md \
+	doc/redis-keys.md \
+	doc/vnmonctl.md

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
+#include <time.h>
 
 #include "lib/conf.h"
 #include "lib/log.h"
@@ -24,6 +25,16 @@ enum {
     BACKOFF_MIN_MS = 250,
     REMINDER_FIRST_MS = 60 * 1000,
 };
+
+/* Monotonic clock in microseconds, for round-trip times. */
+static uint64_t
+mono_us(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
+}
 
 struct vnm_redis {
     char *address;              /* Normalised: "unix:..." or "tcp:h:p". */
@@ -46,6 +57,20 @@ struct vnm_redis {
 
     struct vnm_redis_stats stats;
 };
+
+/* Accounts one round trip that started at 'start_us' (mono_us()). */
+static void
+note_round_trip(struct vnm_redis *r, uint64_t start_us)
+{
+    uint64_t us = mono_us() - start_us;
+
+    r->stats.n_round_trips++;
+    r->stats.rtt_last_us = us;
+    r->stats.rtt_total_us += us;
+    if (us > r->stats.rtt_max_us) {
+        r->stats.rtt_max_us = us;
+    }
+}
 
 char *
 vnm_redis_options_from_conf(const struct vnm_conf *conf,
@@ -357,6 +382,8 @@ int
 vnm_redis_flush(struct vnm_redis *r)
 {
     static struct vnm_rate_limit rl = VNM_RATE_LIMIT_INIT(6, 3);
+    bool timed = r->ctx && r->n_pending > 0;
+    uint64_t start_us = timed ? mono_us() : 0;
 
     while (r->ctx && r->n_pending > 0) {
         redisReply *reply = NULL;
@@ -376,6 +403,9 @@ vnm_redis_flush(struct vnm_redis *r)
                         reply->str);
         }
         freeReplyObject(reply);
+    }
+    if (timed && r->ctx) {
+        note_round_trip(r, start_us);
     }
     return r->ctx ? 0 : ENOTCONN;
 }
@@ -409,6 +439,7 @@ vnm_redis_vquery(struct vnm_redis *r, json_t **replyp, const char *format,
                  va_list args)
 {
     redisReply *reply;
+    uint64_t start_us;
     int error;
 
     *replyp = NULL;
@@ -419,6 +450,7 @@ vnm_redis_vquery(struct vnm_redis *r, json_t **replyp, const char *format,
     if (!r->ctx) {
         return ENOTCONN;
     }
+    start_us = mono_us();
     reply = redisvCommand(r->ctx, format, args);
     if (!reply) {
         char why[256];
@@ -427,6 +459,7 @@ vnm_redis_vquery(struct vnm_redis *r, json_t **replyp, const char *format,
         outage_begins(r, "connection lost", why);
         return ENOTCONN;
     }
+    note_round_trip(r, start_us);
     r->stats.n_commands++;
     *replyp = reply_to_json(reply);
     error = reply->type == REDIS_REPLY_ERROR ? EIO : 0;
@@ -455,6 +488,7 @@ vnm_redis_query_batch(struct vnm_redis *r, size_t n, const int *argcs,
                       const char *const *const *argvs, json_t **repliesp)
 {
     json_t *replies;
+    uint64_t start_us;
     int error;
 
     *repliesp = NULL;
@@ -465,6 +499,7 @@ vnm_redis_query_batch(struct vnm_redis *r, size_t n, const int *argcs,
     if (!r->ctx) {
         return ENOTCONN;
     }
+    start_us = mono_us();
     for (size_t i = 0; i < n; i++) {
         if (redisAppendCommandArgv(r->ctx, argcs[i], (const char **) argvs[i],
                                    NULL) != REDIS_OK) {
@@ -491,6 +526,7 @@ vnm_redis_query_batch(struct vnm_redis *r, size_t n, const int *argcs,
         json_array_append_new(replies, reply_to_json(reply));
         freeReplyObject(reply);
     }
+    note_round_trip(r, start_us);
     *repliesp = replies;
     return 0;
 }
@@ -499,6 +535,7 @@ void
 vnm_redis_get_stats(const struct vnm_redis *r, struct vnm_redis_stats *stats)
 {
     *stats = r->stats;
+    stats->n_pending = r->n_pending;
 }
 
 void

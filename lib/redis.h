@@ -50,6 +50,16 @@ struct vnm_redis_stats {
     uint64_t n_commands;        /* Commands sent and answered. */
     uint64_t n_dropped;         /* Commands dropped while unreachable. */
     uint64_t n_errors;          /* Error replies. */
+
+    /* Round trips: a flush of queued commands, a query or a batch, from
+     * the first byte sent to the last reply read (monotonic clock).  Those
+     * that lost the connection are not counted. */
+    uint64_t n_round_trips;     /* Round trips completed. */
+    uint64_t rtt_last_us;       /* Duration of the last one, in us. */
+    uint64_t rtt_max_us;        /* The longest one, in us. */
+    uint64_t rtt_total_us;      /* Sum of all, in us (for an average). */
+    uint64_t n_pending;         /* Commands queued, not yet flushed, as of
+                                 * vnm_redis_get_stats(). */
 };
 
 /* Reads the [redis] section 'conf' (may be null) into 'opts', whose strings

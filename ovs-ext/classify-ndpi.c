@@ -276,6 +276,23 @@ copy_name(char *dst, size_t size, const char *src, size_t src_size)
 }
 
 void
+classify_app_name(struct classifier *c, const void *flow_state,
+                  char *app_name, size_t size)
+{
+    const struct classify_flow *f = flow_state;
+    uint16_t app = f->proto.app_protocol;
+
+    if (app == NDPI_PROTOCOL_UNKNOWN) {
+        app = f->proto.master_protocol;
+    }
+    if (!f->n_fed) {
+        app_name[0] = '\0';
+        return;
+    }
+    copy_name(app_name, size, ndpi_get_proto_name(c->ndpi, app), size);
+}
+
+void
 classify_result(struct classifier *c, const void *flow_state,
                 struct vnm_flow *out)
 {

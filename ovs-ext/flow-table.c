@@ -130,6 +130,7 @@ enum {
     FT_DIRTY = 1 << 4,          /* Frames since the last record. */
     FT_FEEDING = 1 << 5,        /* nDPI wants more frames. */
     FT_ACKED = 1 << 6,          /* TCP: an ACK was seen (ever). */
+    FT_TICK = 1 << 7,           /* On 'bw_list': frames this second. */
 };
 
 /* A flow.  What every frame touches comes first (the first three cache
@@ -151,6 +152,9 @@ struct ft_entry {
     struct ft_node active;      /* In 'active', by 'start_ms'. */
     struct ft_node report;      /* In 'reports', by 'report_ms'. */
     struct vnm_vlan_tag vlan[VNM_MAX_VLAN_TAGS]; /* Of the first frame. */
+    struct ft_node tick;        /* In 'bw_list' while FT_TICK. */
+    uint64_t bw_packets[2];     /* Per key side, this second (bw_sec). */
+    uint64_t bw_bytes[2];
     max_align_t classify[];     /* classifier_flow_size() bytes if the
                                  * table classifies. */
 };
@@ -182,6 +186,12 @@ struct flow_table {
     uint64_t clock;             /* Latest time seen, ms. */
     struct flow_table_stats stats; /* Counters. */
     struct vnm_flow rec;        /* Scratch for records (large). */
+
+    /* Per-second accounting (flow_table_set_bw()). */
+    flow_bw_func *bw;           /* Gets the deltas, with 'aux'; or NULL. */
+    uint64_t bw_sec;            /* The second being accounted, 0: none. */
+    struct ft_node bw_list;     /* Entries with frames in 'bw_sec'. */
+    struct flow_bw_delta bw_delta; /* Scratch. */
 };
 
 static inline uint64_t
@@ -372,6 +382,7 @@ flow_table_create(const struct flow_table_config *cfg,
     t->timeout[FT_EST] = cfg->idle_timeout_ms;
     list_init(&t->active);
     list_init(&t->reports);
+    list_init(&t->bw_list);
 
     t->frags = xcalloc(FRAG_SLOTS, sizeof *t->frags);
     t->fixed_memory = sizeof *t + FRAG_SLOTS * sizeof *t->frags;
@@ -621,11 +632,95 @@ new_id(struct flow_table *t)
     return ((uint64_t) t->cfg.worker_id << ID_BITS) | counter;
 }
 
+/* Per-second accounting. */
+
+/* Hands the frames 'e' had in second 'bw_sec' to the bw callback and takes
+ * 'e' off 'bw_list'. */
+static void
+bw_emit(struct flow_table *t, struct ft_entry *e)
+{
+    struct flow_bw_delta *d = &t->bw_delta;
+
+    memset(d, 0, sizeof *d);
+    d->sec = t->bw_sec;
+    for (int k = 0; k < 2; k++) {
+        int s = k ? !e->initiator : e->initiator;
+        const struct ft_side *side = &e->side[s];
+
+        d->port[k] = side->port_id;
+        memcpy(d->mac[k], side->mac, sizeof d->mac[k]);
+        if (e->key.family) {
+            d->ip[k].family = e->key.family;
+            memcpy(d->ip[k].a, e->key.addr[s], e->key.family == 4 ? 4 : 16);
+        }
+        d->packets[k] = e->bw_packets[s];
+        d->bytes[k] = e->bw_bytes[s];
+        e->bw_packets[s] = e->bw_bytes[s] = 0;
+    }
+    if (t->classifier && e->key.family) {
+        classify_app_name(t->classifier, e->classify, d->app,
+                          sizeof d->app);
+    }
+    list_remove(&e->tick);
+    e->flags &= ~FT_TICK;
+    t->stats.n_bw_deltas++;
+    t->bw(t->aux, d);
+}
+
+void
+flow_table_tick(struct flow_table *t, uint64_t sec)
+{
+    if (!t->bw || sec <= t->bw_sec) {
+        return;
+    }
+    while (!list_is_empty(&t->bw_list)) {
+        bw_emit(t, ENTRY_OF(t->bw_list.next, tick));
+    }
+    t->bw_sec = sec;
+}
+
+uint64_t
+flow_table_bw_second(const struct flow_table *t)
+{
+    return t->bw_sec;
+}
+
+void
+flow_table_set_bw(struct flow_table *t, flow_bw_func *bw)
+{
+    t->bw = bw;
+}
+
+/* Counts a frame of 'len' bytes sent at 'ts_ms' by key side 's' of 'e' in
+ * the per-second accounting. */
+static void
+bw_account(struct flow_table *t, struct ft_entry *e, int s, uint32_t len,
+           uint64_t ts_ms)
+{
+    uint64_t sec = ts_ms / 1000;
+
+    if (sec > t->bw_sec) {
+        flow_table_tick(t, sec);
+    } else if (sec < t->bw_sec) {
+        t->stats.n_bw_late++;   /* Its second is closed: counts in this. */
+    }
+    if (!(e->flags & FT_TICK)) {
+        e->flags |= FT_TICK;
+        list_push_back(&t->bw_list, &e->tick);
+    }
+    e->bw_packets[s]++;
+    e->bw_bytes[s] += len;
+}
+
 /* Removes 'e' from the table and frees it. */
 static void
 remove_entry(struct flow_table *t, struct ft_entry *e)
 {
     struct ft_entry **pp;
+
+    if (e->flags & FT_TICK) {
+        bw_emit(t, e);
+    }
 
     for (pp = &t->buckets[e->hash & t->mask]; *pp != e;
          pp = &(*pp)->hash_next) {
@@ -917,7 +1012,7 @@ new_flow(struct flow_table *t, const struct ft_key *key, uint32_t hash,
 /* Counts a frame of 'd' sent by key side 's' of 'e'. */
 static void
 account(struct flow_table *t, struct ft_entry *e, const struct decoded *d,
-        int s, uint32_t port_id)
+        int s, uint32_t port_id, uint64_t ts_ms)
 {
     struct ft_side *side = &e->side[s];
     uint8_t seen = s ? FT_SEEN1 : FT_SEEN0;
@@ -932,6 +1027,9 @@ account(struct flow_table *t, struct ft_entry *e, const struct decoded *d,
     }
     side->packets++;
     side->bytes += d->wire_len;
+    if (t->bw) {
+        bw_account(t, e, s, d->wire_len, ts_ms);
+    }
     e->last_ms = t->clock;
     e->flags |= FT_DIRTY;
     if (!(e->flags & FT_PROMOTED)
@@ -1003,7 +1101,7 @@ frag_remember(struct flow_table *t, const struct decoded *d,
  * known. */
 static void
 later_fragment(struct flow_table *t, const struct decoded *d,
-               uint32_t port_id)
+               uint32_t port_id, uint64_t ts_ms)
 {
     struct ft_frag_key fk;
     struct ft_frag *slot;
@@ -1016,7 +1114,7 @@ later_fragment(struct flow_table *t, const struct decoded *d,
         e = lookup(t, &slot->flow, hash_key(t, &slot->flow));
         if (e) {
             slot->ts_ms = t->clock;
-            account(t, e, d, slot->side, port_id);
+            account(t, e, d, slot->side, port_id, ts_ms);
             reclass(t, e);
             return;
         }
@@ -1042,7 +1140,7 @@ flow_table_packet(struct flow_table *t, const struct decoded *d,
         return;
     }
     if (d->is_later_fragment && is_ip(d)) {
-        later_fragment(t, d, port_id);
+        later_fragment(t, d, port_id, ts_ms);
         return;
     }
 
@@ -1058,7 +1156,7 @@ flow_table_packet(struct flow_table *t, const struct decoded *d,
     if (!e) {
         e = new_flow(t, &key, hash, d, s);
     }
-    account(t, e, d, s, port_id);
+    account(t, e, d, s, port_id, ts_ms);
     reclass(t, e);
     if (d->is_fragment && d->more_fragments) {
         frag_remember(t, d, e, s);

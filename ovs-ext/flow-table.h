@@ -74,7 +74,7 @@
  * own per-block overhead is not counted.  What nDPI allocates while it
  * processes one frame may exceed the cap until the evictions that follow.
  *
- * State per flow (one malloc()'d entry, flow_table_flow_size() bytes): 240
+ * State per flow (one malloc()'d entry, flow_table_flow_size() bytes): 288
  * bytes of table state (hash chain, 3 list links, the 56-byte key, record id,
  * first/last/start/last-record times; per side: packets, bytes, TCP flags,
  * ingress port id, MAC; the first frame's tags; TCP, class and
@@ -87,6 +87,17 @@
  * Names, labels and attributions are not stored: they are made when a
  * record is.
  *
+ * Per-second accounting (optional, flow_table_set_bw()): every frame also
+ * counts in its flow's tally of the current second, by the frame's own
+ * timestamp.  When a frame of a later second arrives, or the owner calls
+ * flow_table_tick() with a later second (from the wall clock, so that a
+ * quiet worker still closes its seconds), each flow with frames in the
+ * second being closed gets one delta (struct flow_bw_delta) through the
+ * bw callback; a flow that ends hands over its pending delta first.  A
+ * frame stamped with a second already closed counts in the current one
+ * ('n_bw_late').  Costs 48 bytes per flow and, per second, one callback
+ * per flow that had frames.
+ *
  * Hashing: keyed SipHash-1-3 with a per-table random key (getrandom()), since
  * keys are chosen by whoever sends frames.
  */
@@ -96,6 +107,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "vnmon/flow.h"
 
 struct classifier;
 struct decoded;
@@ -139,6 +152,25 @@ struct flow_table_config {
  * only during the call.  The callback must not call into the table. */
 typedef void flow_record_func(void *aux, const struct vnm_flow *rec);
 
+/* One flow's frames during one second, as the per-second accounting hands
+ * them over: side 0 is the initiator (a record's 'src'), side 1 the
+ * responder. */
+struct flow_bw_delta {
+    uint64_t sec;               /* Seconds since the epoch. */
+    uint32_t port[2];           /* Ingress port id of each side's first
+                                 * frame; 0 if that side has not sent. */
+    uint8_t mac[2][6];          /* Source MAC of each side's first frame. */
+    struct vnm_addr ip[2];      /* Address of each side (family 0 if not
+                                 * IP). */
+    uint64_t packets[2];        /* Frames each side sent in 'sec'. */
+    uint64_t bytes[2];          /* Their wire length. */
+    char app[VNM_PROTO_NAME_SIZE]; /* nDPI application so far, "" if not
+                                 * classified or not classifying. */
+};
+
+/* Gets each delta, in the table's thread.  'delta' is borrowed. */
+typedef void flow_bw_func(void *aux, const struct flow_bw_delta *delta);
+
 /* Fills '*out' (zeroed by the table, with 'ofport' -1) with the attribution
  * of the ingress port 'port_id' (never 0, "unknown"), in the table's
  * thread. */
@@ -159,6 +191,8 @@ struct flow_table_stats {
     uint64_t n_runts;           /* Frames without a whole Ethernet header
                                  * (no flow). */
     uint64_t n_classified;      /* Flows whose classification finished. */
+    uint64_t n_bw_deltas;       /* Per-second deltas handed over. */
+    uint64_t n_bw_late;         /* Frames stamped in a closed second. */
     uint64_t memory;            /* Bytes now (see the file comment). */
     uint64_t max_memory_seen;   /* Highest 'memory' so far. */
     uint64_t ndpi_memory;       /* Of 'memory': the classifier's heap. */
@@ -198,6 +232,19 @@ void flow_table_expire(struct flow_table *table, uint64_t now_ms);
 /* Ends every flow with an END_SHUTDOWN record (END_TCP for TCP flows
  * already closed), leaving the table empty. */
 void flow_table_flush(struct flow_table *table, uint64_t now_ms);
+
+/* Turns per-second accounting on ('bw' non-NULL, called with the table's
+ * 'aux') or off.  Set it before the first frame. */
+void flow_table_set_bw(struct flow_table *table, flow_bw_func *bw);
+
+/* Closes every second before 'sec': hands over the deltas of the second
+ * being accounted if it is earlier than 'sec', then accounts 'sec'.  Does
+ * nothing if 'sec' is not later. */
+void flow_table_tick(struct flow_table *table, uint64_t sec);
+
+/* The second being accounted (every earlier one is closed), 0 before the
+ * first frame or tick. */
+uint64_t flow_table_bw_second(const struct flow_table *table);
 
 /* Copies the table's counters into '*stats'. */
 void flow_table_get_stats(const struct flow_table *table,

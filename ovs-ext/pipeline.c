@@ -46,6 +46,7 @@ enum {
     EXPIRE_MS = 200,            /* Flow table expiry period. */
     DRAIN_MS = 100,             /* Main thread record drain period. */
     QUEUE_RECORDS = 8192,       /* Per worker. */
+    QUEUE_DELTAS = 65536,       /* Per worker. */
     MAX_FLOW_BRIDGES = 64,      /* Bridges with a flow tap. */
 };
 
@@ -66,6 +67,8 @@ struct worker {
     struct classifier *cls;
     struct flow_table *ft;
     struct record_queue queue;
+    struct record_queue bw_queue; /* Of struct flow_bw_delta. */
+    atomic_uint_fast64_t bw_second; /* Seconds before it are closed. */
     struct worker_stats stats;
     struct flow_table_stats ft_stats; /* Copy, refreshed by the worker. */
     pthread_mutex_t ft_stats_mutex;
@@ -81,6 +84,8 @@ struct pipeline {
     const struct ovs_ext_config *cfg;
     ovs_ext_record_func *cb;
     void *aux;
+    struct pipeline_bw bw;      /* 'delta' NULL: no per-second accounting. */
+    uint64_t bw_closed;         /* Last second given to bw.close. */
 
     struct inventory *inv;
     uint64_t topology_seq;      /* Of the inventory the map was built on. */
@@ -131,6 +136,14 @@ worker_record(void *w_, const struct vnm_flow *rec)
     struct worker *w = w_;
 
     record_queue_push(&w->queue, rec);
+}
+
+static void
+worker_bw(void *w_, const struct flow_bw_delta *delta)
+{
+    struct worker *w = w_;
+
+    record_queue_push_elem(&w->bw_queue, delta);
 }
 
 /* Adds 'n' to a counter that only this worker writes: a relaxed load and
@@ -209,6 +222,14 @@ worker_main(void *w_)
             nanosleep(&ts, NULL);
         }
         now = vnm_time_wall_ms();
+        if (p->bw.delta) {
+            /* Close the seconds the wall clock has left behind, then say
+             * so (release: after the deltas' pushes). */
+            flow_table_tick(w->ft, (now - PIPELINE_BW_GRACE_MS) / 1000);
+            atomic_store_explicit(&w->bw_second,
+                                  flow_table_bw_second(w->ft),
+                                  memory_order_release);
+        }
         if (now >= next_expire) {
             flow_table_expire(w->ft, now);
             next_expire = now + EXPIRE_MS;
@@ -250,6 +271,51 @@ complete_record(struct pipeline *p, struct vnm_flow *rec)
     rec->class = flow_class_of(p->cfg->networks, rec);
 }
 
+/* Takes every queued delta to the bw callback, then closes the seconds
+ * every worker has left: 'final' at shutdown (workers stopped), all of
+ * them. */
+static void
+drain_deltas(struct pipeline *p, bool final)
+{
+    uint64_t closed = UINT64_MAX;
+
+    if (!p->bw.delta) {
+        return;
+    }
+    /* Watermarks first: every delta of an earlier second was pushed before
+     * its worker published the watermark, so it is drained below. */
+    for (size_t i = 0; i < p->n_workers; i++) {
+        struct worker *wk = &p->workers[i];
+        uint64_t w;
+
+        if (final) {
+            /* Stopped, tables flushed: their current second is done too;
+             * the latest of them bounds what was seen. */
+            w = wk->started ? flow_table_bw_second(wk->ft) + 1 : 0;
+            closed = (closed == UINT64_MAX || w > closed) ? w : closed;
+            continue;
+        }
+        w = atomic_load_explicit(&wk->bw_second, memory_order_acquire);
+        closed = w < closed ? w : closed;
+    }
+    for (size_t i = 0; i < p->n_workers; i++) {
+        struct record_queue *q = &p->workers[i].bw_queue;
+        const struct flow_bw_delta *d;
+
+        while ((d = record_queue_peek_elem(q))) {
+            struct flow_bw_delta copy = *d;
+
+            record_queue_pop_done(q);
+            p->bw.delta(p->bw.aux, &copy);
+        }
+    }
+    /* A worker at second S has closed every second before S. */
+    if (closed != UINT64_MAX && closed > 1 && closed - 1 > p->bw_closed) {
+        p->bw_closed = closed - 1;
+        p->bw.close(p->bw.aux, p->bw_closed);
+    }
+}
+
 /* Takes every queued record to the callback. */
 static void
 drain_records(struct pipeline *p)
@@ -275,6 +341,7 @@ drain_cb(evutil_socket_t fd, short what, void *p_)
     struct pipeline *p = p_;
 
     drain_records(p);
+    drain_deltas(p, false);
     port_map_reclaim(&p->rcu);
 }
 
@@ -534,7 +601,8 @@ add_flow_tap(struct pipeline *p, const char *bridge)
 char *
 pipeline_create(const struct ovs_ext_config *cfg, struct event_base *base,
                 struct vnm_redis *redis, const char *host_id,
-                ovs_ext_record_func *cb, void *aux, struct pipeline **pp)
+                ovs_ext_record_func *cb, void *aux,
+                const struct pipeline_bw *bw, struct pipeline **pp)
 {
     struct pipeline *p = xzalloc(sizeof *p);
     struct timeval tv;
@@ -544,6 +612,9 @@ pipeline_create(const struct ovs_ext_config *cfg, struct event_base *base,
     p->cfg = cfg;
     p->cb = cb;
     p->aux = aux;
+    if (bw) {
+        p->bw = *bw;
+    }
     p->n_workers = (size_t) cfg->workers;
     atomic_init(&p->stop, false);
     atomic_init(&p->n_bridges, 0);
@@ -565,6 +636,9 @@ pipeline_create(const struct ovs_ext_config *cfg, struct event_base *base,
         w->idx = i;
         pthread_mutex_init(&w->ft_stats_mutex, NULL);
         record_queue_init(&w->queue, QUEUE_RECORDS);
+        record_queue_init_elem(&w->bw_queue, p->bw.delta ? QUEUE_DELTAS : 1,
+                               sizeof(struct flow_bw_delta));
+        atomic_init(&w->bw_second, 0);
         flow_table_config_init(&ftc);
         ftc.max_flows = (uint32_t) cfg->max_flows;
         ftc.max_memory = (uint64_t) cfg->max_memory;
@@ -578,6 +652,9 @@ pipeline_create(const struct ovs_ext_config *cfg, struct event_base *base,
         w->cls = cfg->classify ? classifier_create() : NULL;
         w->ft = flow_table_create(&ftc, w->cls, worker_record,
                                   worker_resolve, w);
+        if (p->bw.delta) {
+            flow_table_set_bw(w->ft, worker_bw);
+        }
     }
 
     p->inv = inventory_create(base, cfg->ovsdb, inventory_changed, p);
@@ -628,6 +705,7 @@ pipeline_destroy(struct pipeline *p)
     }
     if (p->workers) {
         drain_records(p);
+        drain_deltas(p, true);
     }
     if (p->drain_timer) {
         event_free(p->drain_timer);
@@ -653,6 +731,7 @@ pipeline_destroy(struct pipeline *p)
         classifier_destroy(w->cls);
         if (w->queue.slots) {
             record_queue_uninit(&w->queue);
+            record_queue_uninit(&w->bw_queue);
             pthread_mutex_destroy(&w->ft_stats_mutex);
         }
     }
@@ -695,6 +774,19 @@ tap_stats_json(const struct tap_stats *ts)
                      "ports", (json_int_t) ts->n_ports);
 }
 
+const struct inventory *
+pipeline_inventory(const struct pipeline *p)
+{
+    return p->inv;
+}
+
+const struct port_info *
+pipeline_port(const struct pipeline *p, uint32_t id)
+{
+    return port_map_get(port_map_current((struct port_map_rcu *) &p->rcu),
+                        id);
+}
+
 void
 pipeline_status(const struct pipeline *p, json_t *status)
 {
@@ -703,6 +795,7 @@ pipeline_status(const struct pipeline *p, json_t *status)
     json_t *errors = json_object();
     uint64_t frames = 0, bytes = 0, malformed = 0, unknown = 0;
     uint64_t flows = 0, evicted = 0, memory = 0, dropped = 0;
+    uint64_t bw_dropped = 0, bw_late = 0;
 
     for (size_t i = 0; i < p->n_workers; i++) {
         struct worker *w = &p->workers[i];
@@ -719,6 +812,8 @@ pipeline_status(const struct pipeline *p, json_t *status)
         evicted += fts.n_evicted;
         memory += fts.memory;
         dropped += record_queue_dropped(&w->queue);
+        bw_dropped += record_queue_dropped(&w->bw_queue);
+        bw_late += fts.n_bw_late;
         for (int e = 1; e < DECODE_N_ERRORS; e++) {
             uint64_t n = rd(&w->stats.decode_errors[e]);
 
@@ -753,6 +848,10 @@ pipeline_status(const struct pipeline *p, json_t *status)
         "records_dropped", (json_int_t) dropped,
         "malformed_by_reason", errors,
         "workers", workers));
+    json_object_set_new(json_object_get(status, "capture"), "bw_dropped",
+                        json_integer((json_int_t) bw_dropped));
+    json_object_set_new(json_object_get(status, "capture"), "bw_late",
+                        json_integer((json_int_t) bw_late));
     json_object_set_new(status, "ovsdb", json_pack(
         "{s:b, s:b, s:I, s:I, s:I, s:I, s:I}",
         "connected", is.connected, "synced", is.synced,

@@ -7,18 +7,26 @@
 #include "ovs-ext/record-queue.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "lib/util.h"
 
 void
 record_queue_init(struct record_queue *q, size_t size)
 {
+    record_queue_init_elem(q, size, sizeof(struct vnm_flow));
+}
+
+void
+record_queue_init_elem(struct record_queue *q, size_t size, size_t elem_size)
+{
     size_t n = 16;
 
     while (n < size) {
         n *= 2;
     }
-    q->slots = xcalloc(n, sizeof *q->slots);
+    q->slots = xcalloc(n, elem_size);
+    q->elem_size = elem_size;
     q->mask = n - 1;
     atomic_init(&q->head, 0);
     atomic_init(&q->tail, 0);
@@ -35,6 +43,12 @@ record_queue_uninit(struct record_queue *q)
 bool
 record_queue_push(struct record_queue *q, const struct vnm_flow *rec)
 {
+    return record_queue_push_elem(q, rec);
+}
+
+bool
+record_queue_push_elem(struct record_queue *q, const void *elem)
+{
     size_t tail = atomic_load_explicit(&q->tail, memory_order_relaxed);
     size_t head = atomic_load_explicit(&q->head, memory_order_acquire);
 
@@ -42,7 +56,7 @@ record_queue_push(struct record_queue *q, const struct vnm_flow *rec)
         atomic_fetch_add_explicit(&q->n_dropped, 1, memory_order_relaxed);
         return false;
     }
-    q->slots[tail & q->mask] = *rec;
+    memcpy(&q->slots[(tail & q->mask) * q->elem_size], elem, q->elem_size);
     atomic_store_explicit(&q->tail, tail + 1, memory_order_release);
     return true;
 }
@@ -50,10 +64,17 @@ record_queue_push(struct record_queue *q, const struct vnm_flow *rec)
 const struct vnm_flow *
 record_queue_peek(struct record_queue *q)
 {
+    return record_queue_peek_elem(q);
+}
+
+const void *
+record_queue_peek_elem(struct record_queue *q)
+{
     size_t head = atomic_load_explicit(&q->head, memory_order_relaxed);
     size_t tail = atomic_load_explicit(&q->tail, memory_order_acquire);
 
-    return head == tail ? NULL : &q->slots[head & q->mask];
+    return (head == tail ? NULL
+            : &q->slots[(head & q->mask) * q->elem_size]);
 }
 
 void

@@ -16,8 +16,9 @@
 #include "vnmon/flow.h"
 
 struct record_queue {
-    struct vnm_flow *slots;     /* 'size' records, 'size' a power of 2. */
+    unsigned char *slots;       /* 'size' elements, 'size' a power of 2. */
     size_t mask;
+    size_t elem_size;           /* Bytes of one element. */
     _Alignas(64) atomic_size_t head; /* Next slot to pop (consumer). */
     _Alignas(64) atomic_size_t tail; /* Next slot to push (producer). */
     atomic_uint_fast64_t n_dropped;  /* Pushes refused, queue full. */
@@ -34,6 +35,12 @@ bool record_queue_push(struct record_queue *q, const struct vnm_flow *rec);
  * record_queue_pop_done(). */
 const struct vnm_flow *record_queue_peek(struct record_queue *q);
 void record_queue_pop_done(struct record_queue *q);
+
+/* The same queue for elements of any type of 'elem_size' bytes. */
+void record_queue_init_elem(struct record_queue *q, size_t size,
+                            size_t elem_size);
+bool record_queue_push_elem(struct record_queue *q, const void *elem);
+const void *record_queue_peek_elem(struct record_queue *q);
 
 /* Records dropped so far. */
 uint64_t record_queue_dropped(const struct record_queue *q);

@@ -111,3 +111,15 @@ tests_plugins_detect_small_size_la_SOURCES = \
 	tests/plugins/detect-small-size.c
 tests_plugins_detect_small_size_la_CFLAGS = $(TESTS_PLUGIN_CFLAGS)
 tests_plugins_detect_small_size_la_LDFLAGS = $(TESTS_PLUGIN_LDFLAGS)
+
+# The GeoIP enricher's and the Prometheus endpoint's unit tests.
+include tests/unit/geoprom.mk
+
+# vnmonctl's HTML report (SVG charts, escaping, document).
+include tests/unit/report.mk
+
+# vnmonctl's bandwidth views (series reader, statistics, live merge).
+include tests/unit/ctlviews.mk
+
+# The collector's conntrack (parser, accounting, attribution, table).
+include tests/unit/conntrack.mk

@@ -3,6 +3,15 @@ bin_PROGRAMS += tools/vnmonctl
 tools_vnmonctl_SOURCES = tools/vnmonctl.c tools/vnmonctl.h
 tools_vnmonctl_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 tools_vnmonctl_LDADD = lib/libvnmon-core.la $(JANSSON_LIBS)
+# topology and report (inline SVG charts in one HTML file).
+tools_vnmonctl_SOURCES += tools/ctl-topology.c tools/ctl-topology.h \
+	tools/ctl-report.c tools/report-html.c tools/report-html.h \
+	tools/svg.c tools/svg.h
+tools_vnmonctl_LDADD += -lm
+# Bandwidth views: the series reader, bw, peak/capacity, top.
+tools_vnmonctl_SOURCES += tools/ctl-series.c tools/ctl-series.h \
+	tools/ctl-bw.c tools/ctl-peak.c tools/ctl-top.c
+tools_vnmonctl_SOURCES += tools/ctl-conns.c
 
 dist_noinst_SCRIPTS += tools/install-deps.sh tools/vnmon-lab
 dist_noinst_SCRIPTS += tools/quickstart.sh

@@ -20,6 +20,7 @@ PKGS="
     openssl
     python3 python3-scapy iperf3 hping3 nmap tshark dnsmasq python3-aiosmtpd
     valgrind cppcheck
+    graphviz chromium
 "
 
 if [ "$(id -u)" != 0 ]; then

@@ -44,6 +44,13 @@ VNM_LOG_MODULE(vnmonctl);
 static const struct ctl_command *const commands[] = {
     &ctl_status_command,
     &ctl_inventory_command,
+    &ctl_topology_command,
+    &ctl_report_command,
+    &ctl_top_command,
+    &ctl_bw_command,
+    &ctl_peak_command,
+    &ctl_capacity_command,
+    &ctl_conns_command,
 };
 
 static void

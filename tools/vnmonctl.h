@@ -66,5 +66,12 @@ bool ctl_parse_duration(const char *s, uint64_t *seconds);
 /* Every command (vnmonctl.c's table). */
 extern const struct ctl_command ctl_status_command;
 extern const struct ctl_command ctl_inventory_command;
+extern const struct ctl_command ctl_topology_command;
+extern const struct ctl_command ctl_report_command;
+extern const struct ctl_command ctl_top_command;
+extern const struct ctl_command ctl_bw_command;
+extern const struct ctl_command ctl_peak_command;
+extern const struct ctl_command ctl_capacity_command;
+extern const struct ctl_command ctl_conns_command;
 
 #endif /* vnmonctl.h */

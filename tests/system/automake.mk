@@ -12,13 +12,27 @@ SYSTEM_TESTS += \
 	tests/system/test-tap-flow.sh \
 	tests/system/test-flows.sh \
 	tests/system/test-agent-restarts.sh \
-	tests/system/test-detect-scan.sh
+	tests/system/test-detect-scan.sh \
+	tests/system/test-bandwidth.sh \
+	tests/system/test-bw-outage.sh
+# vnmonctl's bandwidth views on a synthetic data set.
+SYSTEM_TESTS += tests/system/test-ctl-views.sh
+# vnmonctl topology and report --html (headless Chromium) on known data.
+SYSTEM_TESTS += tests/system/test-report.sh
+# Kernel and OVS userspace conntrack, vnmonctl conns.
+SYSTEM_TESTS += tests/system/test-conntrack.sh
 
 EXTRA_DIST += $(SYSTEM_TESTS) tests/system/lib.sh tests/system/run.sh \
-	tests/system/daemon-lib.sh tests/data/gen-syn-flood.py
+	tests/system/daemon-lib.sh tests/data/gen-syn-flood.py \
+	tests/system/bwcheck.py
 
 check-system: all $(check_LTLIBRARIES) $(check_PROGRAMS)
 	VNM_BUILDDIR=$(abs_top_builddir) \
 	    $(SHELL) $(top_srcdir)/tests/system/run.sh \
 	    $(addprefix $(top_srcdir)/,$(SYSTEM_TESTS))
 .PHONY: check-system
+
+# The GeoIP enricher and the agent's Prometheus endpoint (issue 4).
+SYSTEM_TESTS += \
+	tests/system/test-geoip.sh \
+	tests/system/test-prometheus.sh

@@ -102,6 +102,11 @@ v = d[0][sys.argv[2]] if d else None
 print(json.dumps(v) if not isinstance(v, str) else v)' "$1" "$2"
 }
 
+agent_up()
+{
+    [ "$(status_field agent up)" = true ]
+}
+
 both_up()
 {
     [ "$(status_field agent up)" = true ] \

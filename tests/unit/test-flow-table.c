@@ -1117,6 +1117,83 @@ test_with_decoder(void **statep)
     assert_int_equal(c->sink.recs[0].vlan[0].tci, 42);
 }
 
+/* Per-second deltas: what the bw callback was given. */
+struct bw_sink {
+    struct flow_bw_delta d[64];
+    size_t n;
+};
+
+static struct bw_sink *bw_sink;
+
+static void
+on_bw(void *aux, const struct flow_bw_delta *d)
+{
+    (void) aux;
+    assert_true(bw_sink->n < 64);
+    bw_sink->d[bw_sink->n++] = *d;
+}
+
+/* Frames are tallied per flow per second, by their own timestamps; a later
+ * frame or a tick closes the second; an ending flow hands over its tally;
+ * the deltas add up to the records' counters. */
+static void
+test_bw_deltas(void **statep)
+{
+    struct ctx *c = *statep;
+    struct spec a = *UDP_SPEC("10.0.0.1", "10.0.0.2", 1000, 2000);
+    struct spec b = *UDP_SPEC("10.0.0.2", "10.0.0.1", 2000, 1000);
+    struct bw_sink sink = { .n = 0 };
+    uint64_t sec0 = T0 / 1000;
+    uint64_t pk[2] = { 0, 0 };
+
+    bw_sink = &sink;
+    ctx_create(c);
+    flow_table_set_bw(c->table, on_bw);
+    send_at(c, 0, 5, &a);          /* Second 0: 2 frames from 5. */
+    send_at(c, 10, 5, &a);
+    send_at(c, 500, 9, &b);        /* ...and 1 answer from 9. */
+    assert_int_equal(sink.n, 0);
+    assert_int_equal(flow_table_bw_second(c->table), sec0);
+    send_at(c, 1200, 5, &a);       /* Second 1 closes second 0. */
+    assert_int_equal(sink.n, 1);
+    assert_int_equal(sink.d[0].sec, sec0);
+    assert_int_equal(sink.d[0].packets[0], 2);  /* Initiator: 10.0.0.1. */
+    assert_int_equal(sink.d[0].packets[1], 1);
+    assert_int_equal(sink.d[0].bytes[0], 120);  /* 2 padded frames. */
+    assert_int_equal(sink.d[0].port[0], 5);
+    assert_int_equal(sink.d[0].port[1], 9);
+    assert_int_equal(sink.d[0].ip[0].family, 4);
+    assert_int_equal(sink.d[0].ip[0].a[3], 1);
+
+    /* A frame stamped in the closed second counts in the current one. */
+    send_at(c, 900, 5, &a);
+    assert_int_equal(stats_of(c).n_bw_late, 1);
+
+    /* A tick from the wall clock closes second 1 with nothing new. */
+    flow_table_tick(c->table, sec0 + 3);
+    assert_int_equal(sink.n, 2);
+    assert_int_equal(sink.d[1].sec, sec0 + 1);
+    assert_int_equal(sink.d[1].packets[0], 2);
+    flow_table_tick(c->table, sec0 + 2);        /* Backwards: nothing. */
+    assert_int_equal(flow_table_bw_second(c->table), sec0 + 3);
+
+    /* The flow ends with a tally pending: handed over first. */
+    send_at(c, 3100, 9, &b);
+    flow_table_flush(c->table, T0 + 3200);
+    assert_int_equal(sink.n, 3);
+    assert_int_equal(sink.d[2].sec, sec0 + 3);
+    assert_int_equal(sink.d[2].packets[1], 1);
+
+    for (size_t i = 0; i < sink.n; i++) {
+        pk[0] += sink.d[i].packets[0];
+        pk[1] += sink.d[i].packets[1];
+    }
+    assert_int_equal(c->sink.n, 1);
+    assert_int_equal(c->sink.recs[0].src.packets, pk[0]);
+    assert_int_equal(c->sink.recs[0].dst.packets, pk[1]);
+    assert_int_equal(stats_of(c).n_bw_deltas, 3);
+}
+
 int
 main(void)
 {
@@ -1139,6 +1216,7 @@ main(void)
         T(test_clock_backwards),
         T(test_runt),
         T(test_with_decoder),
+        T(test_bw_deltas),
 #undef T
     };
 
