@@ -79,7 +79,7 @@
  * first/last/start/last-record times; per side: packets, bytes, TCP flags,
  * ingress port id, MAC; the first frame's tags; TCP, class and
  * classification state) plus classifier_flow_size() (nDPI 4.2's 688-byte
- * flow struct and 16 bytes of ours): 944 bytes in all, plus what nDPI
+ * flow struct and 16 bytes of ours): 992 bytes in all, plus what nDPI
  * allocates for the flow while it classifies it (nothing for most flows,
  * strings for HTTP and TLS, TLS reassembly buffers of up to tens of KB while
  * a certificate is in flight; 350 bytes per live flow on average over nDPI's
