@@ -32,6 +32,10 @@
 #include "lib/log.h"
 #include "lib/redis.h"
 
+/* The end of a label list: a null pointer of the type the variadic
+ * functions read (a bare NULL may be a plain 0). */
+#define PROM_END ((const char *) NULL)
+
 VNM_LOG_MODULE(prometheus);
 
 /* A growable string. */
@@ -429,7 +433,7 @@ write_tap(struct prom_writer *w, const char *kind, const char *bridge,
     const char *port;
     const json_t *ps;
 
-#define TAP_LABELS "tap", kind, bridge ? "bridge" : NULL, bridge, NULL
+#define TAP_LABELS "tap", kind, bridge ? "bridge" : PROM_END, bridge, PROM_END
     prom_counter(w, "vnmon_tap_packets_total",
                  "Frames a tap delivered to the workers.",
                  ju(tap, "packets"), TAP_LABELS);
@@ -453,7 +457,7 @@ write_tap(struct prom_writer *w, const char *kind, const char *bridge,
 #undef TAP_LABELS
 
 #define PORT_LABELS "tap", kind, "port", port, \
-        bridge ? "bridge" : NULL, bridge, NULL
+        bridge ? "bridge" : PROM_END, bridge, PROM_END
     json_object_foreach ((json_t *) per_port, port, ps) {
         prom_counter(w, "vnmon_tap_port_packets_total",
                      "Frames a tap captured entering the switch from one "
@@ -476,10 +480,10 @@ metric_if(struct prom_writer *w, const json_t *obj, const char *key,
 
     if (json_is_integer(v)) {
         if (gauge) {
-            prom_gauge(w, name, help, (double) json_integer_value(v), NULL);
+            prom_gauge(w, name, help, (double) json_integer_value(v), PROM_END);
         } else {
             prom_counter(w, name, help, (uint64_t) json_integer_value(v),
-                         NULL);
+                         PROM_END);
         }
     }
 }
@@ -536,82 +540,82 @@ prom_write_agent_status(struct prom_writer *w, const json_t *status)
         size_t i;
 
         prom_counter(w, "vnmon_capture_frames_total",
-                     "Frames the workers decoded.", ju(cap, "frames"), NULL);
+                     "Frames the workers decoded.", ju(cap, "frames"), PROM_END);
         prom_counter(w, "vnmon_capture_bytes_total",
                      "Bytes of the frames the workers decoded (L2).",
-                     ju(cap, "bytes"), NULL);
+                     ju(cap, "bytes"), PROM_END);
         prom_counter(w, "vnmon_capture_malformed_total",
                      "Frames the decoder found malformed.",
-                     ju(cap, "malformed"), NULL);
+                     ju(cap, "malformed"), PROM_END);
         json_object_foreach ((json_t *) reasons, reason, n) {
             prom_counter(w, "vnmon_capture_malformed_reason_total",
                          "Malformed frames, by the decoder's reason.",
                          json_is_integer(n)
                          ? (uint64_t) json_integer_value(n) : 0,
-                         "reason", reason, NULL);
+                         "reason", reason, PROM_END);
         }
         prom_counter(w, "vnmon_capture_unknown_port_total",
                      "Frames whose ingress port the workers did not know.",
-                     ju(cap, "unknown_port"), NULL);
+                     ju(cap, "unknown_port"), PROM_END);
         prom_gauge(w, "vnmon_flows", "Flows in the flow tables.",
-                   (double) ju(cap, "flows"), NULL);
+                   (double) ju(cap, "flows"), PROM_END);
         prom_counter(w, "vnmon_flows_evicted_total",
                      "Flows evicted because a flow table was full.",
-                     ju(cap, "evicted"), NULL);
+                     ju(cap, "evicted"), PROM_END);
         prom_gauge(w, "vnmon_flow_memory_bytes",
                    "Memory of the flow tables, nDPI state included.",
-                   (double) ju(cap, "flow_memory"), NULL);
+                   (double) ju(cap, "flow_memory"), PROM_END);
         prom_counter(w, "vnmon_flow_records_total",
-                     "Flow records produced.", ju(cap, "records"), NULL);
+                     "Flow records produced.", ju(cap, "records"), PROM_END);
         prom_counter(w, "vnmon_flow_records_dropped_total",
                      "Flow records lost because a worker's queue was full.",
-                     ju(cap, "records_dropped"), NULL);
+                     ju(cap, "records_dropped"), PROM_END);
         json_array_foreach ((json_t *) workers, i, n) {
             char worker[24];
 
             snprintf(worker, sizeof worker, "%zu", i);
             prom_counter(w, "vnmon_worker_frames_total",
                          "Frames one worker decoded.", ju(n, "frames"),
-                         "worker", worker, NULL);
+                         "worker", worker, PROM_END);
             prom_gauge(w, "vnmon_worker_flows",
                        "Flows in one worker's table.",
-                       (double) ju(n, "flows"), "worker", worker, NULL);
+                       (double) ju(n, "flows"), "worker", worker, PROM_END);
             prom_counter(w, "vnmon_worker_flows_created_total",
                          "Flows one worker created.", ju(n, "created"),
-                         "worker", worker, NULL);
+                         "worker", worker, PROM_END);
             prom_counter(w, "vnmon_worker_flows_evicted_total",
                          "Flows one worker evicted.", ju(n, "evicted"),
-                         "worker", worker, NULL);
+                         "worker", worker, PROM_END);
             prom_gauge(w, "vnmon_worker_flow_memory_bytes",
                        "Memory of one worker's flow table.",
-                       (double) ju(n, "memory"), "worker", worker, NULL);
+                       (double) ju(n, "memory"), "worker", worker, PROM_END);
             prom_counter(w, "vnmon_worker_records_dropped_total",
                          "Flow records one worker's full queue lost.",
-                         ju(n, "records_dropped"), "worker", worker, NULL);
+                         ju(n, "records_dropped"), "worker", worker, PROM_END);
         }
     }
     if (ovsdb) {
         prom_gauge(w, "vnmon_ovsdb_connected",
                    "1 if connected to ovsdb-server.",
-                   (double) ju(ovsdb, "connected"), NULL);
+                   (double) ju(ovsdb, "connected"), PROM_END);
         prom_gauge(w, "vnmon_ovsdb_synced",
                    "1 if the OVSDB replica is in sync.",
-                   (double) ju(ovsdb, "synced"), NULL);
+                   (double) ju(ovsdb, "synced"), PROM_END);
         prom_counter(w, "vnmon_ovsdb_reconnects_total",
                      "Connections to ovsdb-server made again after one was "
-                     "lost.", ju(ovsdb, "reconnects"), NULL);
+                     "lost.", ju(ovsdb, "reconnects"), PROM_END);
         prom_counter(w, "vnmon_ovsdb_resyncs_total",
                      "Full resynchronisations of the OVSDB replica.",
-                     ju(ovsdb, "resyncs"), NULL);
+                     ju(ovsdb, "resyncs"), PROM_END);
         prom_counter(w, "vnmon_ovsdb_updates_total",
                      "OVSDB update notifications applied.",
-                     ju(ovsdb, "updates"), NULL);
+                     ju(ovsdb, "updates"), PROM_END);
         prom_gauge(w, "vnmon_ovsdb_interfaces",
                    "Interfaces in the inventory.",
-                   (double) ju(ovsdb, "interfaces"), NULL);
+                   (double) ju(ovsdb, "interfaces"), PROM_END);
         prom_counter(w, "vnmon_port_map_rebuilds_total",
                      "Rebuilds of the workers' port maps.",
-                     ju(ovsdb, "port_maps"), NULL);
+                     ju(ovsdb, "port_maps"), PROM_END);
     }
     if (netdev) {
         write_tap(w, "netdev", NULL, netdev);
@@ -627,17 +631,17 @@ prom_write_agent_status(struct prom_writer *w, const json_t *status)
             write_tap(w, "flow", bridge, tap);
             prom_counter(w, "vnmon_flow_tap_reinstalls_total",
                          "Flow tap rules found missing and put back.",
-                         ju(tap, "reinstalls"), "bridge", bridge, NULL);
+                         ju(tap, "reinstalls"), "bridge", bridge, PROM_END);
             prom_counter(w, "vnmon_flow_tap_monitor_recreated_total",
                          "Flow tap monitor ports created again.",
                          ju(tap, "monitor_recreated"), "bridge", bridge,
-                         NULL);
+                         PROM_END);
             prom_gauge(w, "vnmon_flow_tap_in_sync",
                        "1 if the flow tap's rules are all installed.",
-                       (double) ju(tap, "in_sync"), "bridge", bridge, NULL);
+                       (double) ju(tap, "in_sync"), "bridge", bridge, PROM_END);
             prom_gauge(w, "vnmon_flow_tap_rules",
                        "OpenFlow rules the flow tap installed.",
-                       (double) ju(tap, "rules"), "bridge", bridge, NULL);
+                       (double) ju(tap, "rules"), "bridge", bridge, PROM_END);
         }
     }
 }
@@ -646,33 +650,33 @@ void
 prom_write_redis(struct prom_writer *w, const struct vnm_redis_stats *rs)
 {
     prom_gauge(w, "vnmon_redis_connected", "1 if connected to Redis.",
-               rs->connected ? 1.0 : 0.0, NULL);
+               rs->connected ? 1.0 : 0.0, PROM_END);
     prom_counter(w, "vnmon_redis_connects_total",
-                 "Connections made to Redis.", rs->n_connects, NULL);
+                 "Connections made to Redis.", rs->n_connects, PROM_END);
     prom_counter(w, "vnmon_redis_outages_total",
                  "Redis outages (a connection lost, or a failed first "
-                 "connection).", rs->n_outages, NULL);
+                 "connection).", rs->n_outages, PROM_END);
     prom_counter(w, "vnmon_redis_commands_total",
-                 "Redis commands sent and answered.", rs->n_commands, NULL);
+                 "Redis commands sent and answered.", rs->n_commands, PROM_END);
     prom_counter(w, "vnmon_redis_dropped_total",
                  "Redis commands dropped while Redis was unreachable.",
-                 rs->n_dropped, NULL);
+                 rs->n_dropped, PROM_END);
     prom_counter(w, "vnmon_redis_errors_total",
                  "Redis commands answered with an error.", rs->n_errors,
-                 NULL);
+                 PROM_END);
     prom_gauge(w, "vnmon_redis_pending_commands",
                "Redis commands queued for the next flush.",
-               (double) rs->n_pending, NULL);
+               (double) rs->n_pending, PROM_END);
     prom_summary(w, "vnmon_redis_round_trip_seconds",
                  "Redis round trips (a pipelined flush, a query) and their "
                  "total duration.", rs->n_round_trips,
-                 (double) rs->rtt_total_us / 1e6, NULL);
+                 (double) rs->rtt_total_us / 1e6, PROM_END);
     prom_gauge(w, "vnmon_redis_round_trip_last_seconds",
                "Duration of the last Redis round trip.",
-               (double) rs->rtt_last_us / 1e6, NULL);
+               (double) rs->rtt_last_us / 1e6, PROM_END);
     prom_gauge(w, "vnmon_redis_round_trip_max_seconds",
                "Duration of the longest Redis round trip since start.",
-               (double) rs->rtt_max_us / 1e6, NULL);
+               (double) rs->rtt_max_us / 1e6, PROM_END);
 }
 
 void
@@ -685,12 +689,12 @@ prom_write_plugins(struct prom_writer *w, const struct vnm_loader *loader)
                    "A loaded plugin instance (value 1).", 1.0,
                    "instance", inst->name, "plugin", inst->desc->name,
                    "kind", vnm_plugin_kind_name(inst->desc->kind),
-                   "version", inst->desc->version, NULL);
+                   "version", inst->desc->version, PROM_END);
         for (size_t j = 0; j < inst->n_counters; j++) {
             prom_counter(w, "vnmon_plugin_events_total",
                          "A plugin's own counters (host->count()).",
                          inst->counters[j].value, "instance", inst->name,
-                         "counter", inst->counters[j].name, NULL);
+                         "counter", inst->counters[j].name, PROM_END);
         }
     }
 }
@@ -699,19 +703,19 @@ void
 prom_write_daemon(struct prom_writer *w)
 {
     prom_gauge(w, "vnmon_build_info", "vnmon's version (value 1).", 1.0,
-               "version", PACKAGE_VERSION, NULL);
+               "version", PACKAGE_VERSION, PROM_END);
     for (const struct vnm_counter *c = vnm_counter_first(); c;
          c = c->next) {
         prom_counter(w, "vnmon_events_total",
                      "The daemon's event counters (vnmonctl status).",
-                     vnm_counter_read(c), "counter", c->name, NULL);
+                     vnm_counter_read(c), "counter", c->name, PROM_END);
     }
     prom_counter(w, "vnmon_log_messages_total",
                  "Messages logged, by level.", vnm_log_count(VNM_LOG_WARN),
-                 "level", "warn", NULL);
+                 "level", "warn", PROM_END);
     prom_counter(w, "vnmon_log_messages_total",
                  "Messages logged, by level.", vnm_log_count(VNM_LOG_ERR),
-                 "level", "err", NULL);
+                 "level", "err", PROM_END);
 }
 
 void
@@ -741,24 +745,24 @@ prom_write_bw_total(void *w_, const char *kind, const char *id,
 
     if (key) {
         prom_counter(w, bytes, help_b, t->tx_bytes, key, id,
-                     "tenant", tenant, "direction", "tx", NULL);
+                     "tenant", tenant, "direction", "tx", PROM_END);
         prom_counter(w, bytes, help_b, t->rx_bytes, key, id,
-                     "tenant", tenant, "direction", "rx", NULL);
+                     "tenant", tenant, "direction", "rx", PROM_END);
         prom_counter(w, packets, help_p, t->tx_packets, key, id,
-                     "tenant", tenant, "direction", "tx", NULL);
+                     "tenant", tenant, "direction", "tx", PROM_END);
         prom_counter(w, packets, help_p, t->rx_packets, key, id,
-                     "tenant", tenant, "direction", "rx", NULL);
+                     "tenant", tenant, "direction", "rx", PROM_END);
     } else {
         const char *who = tenant && *tenant ? tenant : id;
 
         prom_counter(w, bytes, help_b, t->tx_bytes, "tenant", who,
-                     "direction", "tx", NULL);
+                     "direction", "tx", PROM_END);
         prom_counter(w, bytes, help_b, t->rx_bytes, "tenant", who,
-                     "direction", "rx", NULL);
+                     "direction", "rx", PROM_END);
         prom_counter(w, packets, help_p, t->tx_packets, "tenant", who,
-                     "direction", "tx", NULL);
+                     "direction", "tx", PROM_END);
         prom_counter(w, packets, help_p, t->rx_packets, "tenant", who,
-                     "direction", "rx", NULL);
+                     "direction", "rx", PROM_END);
     }
 }
 
@@ -873,7 +877,7 @@ prometheus_request(struct evhttp_request *req, void *p_)
     char *text;
 
     if (!body) {
-        evhttp_send_error(req, HTTP_INTERNAL, NULL);
+        evhttp_send_error(req, HTTP_INTERNAL, PROM_END);
         return;
     }
     evhttp_add_header(headers, "Content-Type", "text/plain; charset=utf-8");
@@ -897,10 +901,10 @@ prometheus_request(struct evhttp_request *req, void *p_)
     w = prom_writer_create(p->host);
     prom_counter(w, "vnmon_prometheus_scrapes_total",
                  "Scrapes of this endpoint, this one included.",
-                 p->n_scrapes, NULL);
+                 p->n_scrapes, PROM_END);
     prom_gauge(w, "vnmon_prometheus_render_seconds",
                "How long rendering the previous scrape took.",
-               p->last_render_s, NULL);
+               p->last_render_s, PROM_END);
     p->render(p->aux, w);
     text = prom_writer_finish(w, &len);
     p->last_render_s = mono_s() - t0;

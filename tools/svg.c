@@ -302,8 +302,8 @@ write_run(FILE *f, const struct svg_time_chart *c,
 void
 svg_time_chart_write(FILE *f, const struct svg_time_chart *c)
 {
-    const char *colors[8], *names[8];
-    bool dashed[8];
+    const char *colors[8] = { NULL }, *names[8] = { NULL };
+    bool dashed[8] = { false };
     size_t n_legend = c->n_lines < 8 ? c->n_lines : 8;
     int plot_right = c->width - SVG_MARGIN_RIGHT;
     int plot_bottom = c->height - SVG_MARGIN_BOTTOM;
