@@ -626,14 +626,16 @@ enum ct_count_kind {
     CT_COUNT_PEER,              /* Addresses. */
     CT_COUNT_ZONE,              /* Zones, in 'value'. */
     CT_COUNT_MARK,              /* Marks, in 'value'. */
+    CT_N_COUNT_KINDS
 };
 
+/* One counted key.  Small: the host's table holds every address seen. */
 struct ct_count_slot {
-    uint8_t kind;               /* enum ct_count_kind. */
-    bool used;
+    uint32_t hash;              /* Of the key. */
+    uint32_t count;             /* Connections; 0: a free slot. */
     uint32_t value;             /* Zone or mark. */
+    uint8_t kind;               /* enum ct_count_kind. */
     struct vnm_addr addr;       /* Peer. */
-    uint64_t count;
 };
 
 /* Connections per peer, zone and mark of one scope, for its top lists:
@@ -660,17 +662,10 @@ counts_clear(struct ct_counts *c)
     }
 }
 
-static uint64_t
-count_hash(const struct ct_count_slot *k)
-{
-    return (k->kind == CT_COUNT_PEER ? hash_addr(&k->addr)
-            : hash_bytes(&k->value, sizeof k->value) + k->kind);
-}
-
 static bool
 count_equal(const struct ct_count_slot *a, const struct ct_count_slot *b)
 {
-    return (a->kind == b->kind
+    return (a->hash == b->hash && a->kind == b->kind
             && (a->kind == CT_COUNT_PEER ? addr_equal(&a->addr, &b->addr)
                 : a->value == b->value));
 }
@@ -678,56 +673,62 @@ count_equal(const struct ct_count_slot *a, const struct ct_count_slot *b)
 static size_t
 count_slot(const struct ct_counts *c, const struct ct_count_slot *k)
 {
-    size_t i = (size_t) count_hash(k) & c->mask;
+    size_t i = k->hash & c->mask;
 
-    while (c->slots[i].used && !count_equal(&c->slots[i], k)) {
+    while (c->slots[i].count && !count_equal(&c->slots[i], k)) {
         i = (i + 1) & c->mask;
     }
     return i;
 }
 
-/* Adds one to the count of 'k'. */
+/* Adds one to the count of 'k' (its 'hash' set). */
 static void
 counts_add(struct ct_counts *c, const struct ct_count_slot *k)
 {
     size_t i;
 
-    if ((c->n + 1) * 2 > (c->slots ? c->mask + 1 : 0)) {
+    if (!c->slots || (c->n + 1) * 2 > c->mask + 1) {
         struct ct_count_slot *old = c->slots;
         size_t old_n = old ? c->mask + 1 : 0;
 
         c->mask = old ? c->mask * 2 + 1 : 15;
         c->slots = xcalloc(c->mask + 1, sizeof *c->slots);
         for (size_t j = 0; j < old_n; j++) {
-            if (old[j].used) {
+            if (old[j].count) {
                 c->slots[count_slot(c, &old[j])] = old[j];
             }
         }
         free(old);
     }
     i = count_slot(c, k);
-    if (!c->slots[i].used) {
+    if (!c->slots[i].count) {
         c->slots[i] = *k;
-        c->slots[i].used = true;
-        c->slots[i].count = 0;
         c->n++;
     }
     c->slots[i].count++;
 }
 
+/* Counts peer 'addr', whose hash_addr() is 'hash'. */
 static void
-counts_add_peer(struct ct_counts *c, const struct vnm_addr *addr)
+counts_add_peer(struct ct_counts *c, const struct vnm_addr *addr,
+                uint32_t hash)
 {
-    struct ct_count_slot k = { .kind = CT_COUNT_PEER, .addr = *addr };
+    struct ct_count_slot k = { .kind = CT_COUNT_PEER, .addr = *addr,
+                               .hash = hash };
 
     counts_add(c, &k);
 }
 
+/* Counts zone or mark 'value'.  These come from the rules, not from the
+ * network: a plain multiplicative hash is enough. */
 static void
 counts_add_value(struct ct_counts *c, enum ct_count_kind kind,
                  uint32_t value)
 {
-    struct ct_count_slot k = { .kind = (uint8_t) kind, .value = value };
+    struct ct_count_slot k = {
+        .kind = (uint8_t) kind, .value = value,
+        .hash = (value + (uint32_t) kind) * 0x9e3779b1u,
+    };
 
     counts_add(c, &k);
 }
@@ -749,48 +750,64 @@ count_before(const struct ct_count_slot *a, const struct ct_count_slot *b)
     }
 }
 
-/* The top CT_TOP_N entries of 'kind' as a JSON array of {KEY: ...,
- * "connections": N}. */
-static json_t *
-counts_top_json(const struct ct_counts *c, enum ct_count_kind kind)
-{
-    const struct ct_count_slot *top[CT_TOP_N];
-    size_t n = 0;
-    json_t *array = json_array();
+/* The top CT_TOP_N entries of each kind, in one pass over the table. */
+struct ct_tops {
+    const struct ct_count_slot *top[CT_N_COUNT_KINDS][CT_TOP_N];
+    size_t n[CT_N_COUNT_KINDS];
+};
 
+static void
+counts_top(const struct ct_counts *c, struct ct_tops *t)
+{
+    memset(t, 0, sizeof *t);
     for (size_t i = 0; c->slots && i <= c->mask; i++) {
         const struct ct_count_slot *s = &c->slots[i];
-        size_t j;
+        const struct ct_count_slot **top;
+        size_t *n, j;
 
-        if (!s->used || s->kind != kind) {
+        if (!s->count) {
             continue;
         }
-        if (n == CT_TOP_N && !count_before(s, top[n - 1])) {
+        top = t->top[s->kind];
+        n = &t->n[s->kind];
+        if (*n == CT_TOP_N && !count_before(s, top[*n - 1])) {
             continue;
         }
-        j = n < CT_TOP_N ? n++ : n - 1;
+        j = *n < CT_TOP_N ? (*n)++ : *n - 1;
         while (j > 0 && count_before(s, top[j - 1])) {
             top[j] = top[j - 1];
             j--;
         }
         top[j] = s;
     }
-    for (size_t i = 0; i < n; i++) {
+}
+
+/* The top list of 'kind' as a JSON array of {KEY: ..., "connections":
+ * N}. */
+static json_t *
+tops_json(const struct ct_tops *t, enum ct_count_kind kind)
+{
+    json_t *array = json_array();
+
+    for (size_t i = 0; i < t->n[kind]; i++) {
+        const struct ct_count_slot *s = t->top[kind][i];
         json_t *o = json_object();
 
         switch (kind) {
         case CT_COUNT_PEER:
-            json_object_set_new(o, "ip", addr_json(&top[i]->addr));
+            json_object_set_new(o, "ip", addr_json(&s->addr));
             break;
         case CT_COUNT_ZONE:
-            json_object_set_new(o, "zone", json_integer(top[i]->value));
+            json_object_set_new(o, "zone", json_integer(s->value));
             break;
         case CT_COUNT_MARK:
-            json_object_set_new(o, "mark", json_integer(top[i]->value));
+            json_object_set_new(o, "mark", json_integer(s->value));
+            break;
+        case CT_N_COUNT_KINDS:
+        default:
             break;
         }
-        json_object_set_new(o, "connections",
-                            json_integer((json_int_t) top[i]->count));
+        json_object_set_new(o, "connections", json_integer(s->count));
         json_array_append_new(array, o);
     }
     return array;
@@ -806,6 +823,7 @@ struct ct_entry {
     uint64_t epoch;             /* Map epoch of 'vm'. */
     int32_t vm[2];              /* VM of the source and destination, or
                                  * -1. */
+    uint32_t addr_hash[2];      /* hash_addr() of source, destination. */
     bool new_pending;           /* A new connection, not yet counted in
                                  * its scopes: that waits for the next
                                  * scan (or its end), so that it counts
@@ -846,6 +864,7 @@ struct ct_core {
     struct ct_scope *vms;       /* One per VM of 'map'. */
     struct ct_scope *tenants;   /* One per tenant of 'map'. */
     struct ct_scope host_scope; /* The whole host. */
+    bool dirty;                 /* Changed since the last scan. */
 
     struct ct_core_stats stats;
 };
@@ -1003,6 +1022,7 @@ ct_core_set_vmmap(struct ct_core *core, struct ct_vmmap *map)
     core->tenants = tenants;
     core->map = map;
     core->epoch++;
+    core->dirty = true;
 }
 
 /* Sets 'e->vm' from the current map, if it is older. */
@@ -1154,10 +1174,9 @@ entry_merge(struct ct_entry *e, const struct ct_conn *c)
     d->has |= c->has;
 }
 
-/* Inserts or updates the entry of 'c'.  A new entry that is a new
- * connection counts, with an event, if 'is_new'.  Returns the entry, or
- * null if the table is full. */
-static struct ct_entry *
+/* Inserts or updates the entry of 'c' (unless the table is full).  A new
+ * entry that is a new connection counts, with an event, if 'is_new'. */
+static void
 upsert(struct ct_core *core, const struct ct_conn *c, bool is_new,
        uint64_t now_ms)
 {
@@ -1166,20 +1185,23 @@ upsert(struct ct_core *core, const struct ct_conn *c, bool is_new,
     struct ct_entry *e;
     bool other;
 
+    core->dirty = true;
     ep = find_entry(core, c, hash, &other);
     if (ep) {
         e = *ep;
         entry_merge(e, c);
         e->gen = core->gen[e->conn.source];
-        return e;
+        return;
     }
     if (core->n >= core->max) {
         core->stats.n_over_cap++;
-        return NULL;
+        return;
     }
     e = xzalloc(sizeof *e);
     e->hash = hash;
     e->conn = *c;
+    e->addr_hash[0] = (uint32_t) hash_addr(&c->src);
+    e->addr_hash[1] = (uint32_t) hash_addr(&c->dst);
     e->gen = core->gen[c->source < CT_N_SOURCES ? c->source : 0];
     e->epoch = core->epoch - 1;
     entry_attribute(core, e);
@@ -1193,7 +1215,6 @@ upsert(struct ct_core *core, const struct ct_conn *c, bool is_new,
         core->stats.n_new++;
         push_event(core, &e->conn, e->vm, "new", now_ms);
     }
-    return e;
 }
 
 /* Unlinks and frees '*ep', with a "destroy" event of 'last' (what is
@@ -1205,6 +1226,8 @@ remove_entry(struct ct_core *core, struct ct_entry **ep,
     struct ct_entry *e = *ep;
     const struct ct_conn *end = last ? last : &e->conn;
     bool other = false;
+
+    core->dirty = true;
 
     *ep = e->next;
     for (const struct ct_entry *f = core->buckets[e->hash & core->mask]; f;
@@ -1329,6 +1352,7 @@ ct_core_drop_source(struct ct_core *core, enum ct_source source,
 
             if (e->conn.source == source) {
                 *ep = e->next;
+                core->dirty = true;
                 core->n--;
                 core->n_by_source[source]--;
                 free(e);
@@ -1339,17 +1363,22 @@ ct_core_drop_source(struct ct_core *core, enum ct_source source,
     }
 }
 
-/* Adds 'c' to scope 's', with 'peer' (may be null) as the other end. */
+/* Adds entry 'e' to scope 's', with the ends 'peer_a' and 'peer_b' (0:
+ * source, 1: destination, -1: none) as peers. */
 static void
-scope_add(struct ct_scope *s, const struct ct_conn *c,
-          const struct vnm_addr *peer, const struct vnm_addr *peer2)
+scope_add(struct ct_scope *s, const struct ct_entry *e, int peer_a,
+          int peer_b)
 {
+    const struct ct_conn *c = &e->conn;
+
     ct_summary_add(&s->sum, c);
-    if (peer) {
-        counts_add_peer(&s->counts, peer);
+    if (peer_a >= 0) {
+        counts_add_peer(&s->counts, peer_a ? &c->dst : &c->src,
+                        e->addr_hash[peer_a]);
     }
-    if (peer2) {
-        counts_add_peer(&s->counts, peer2);
+    if (peer_b >= 0) {
+        counts_add_peer(&s->counts, peer_b ? &c->dst : &c->src,
+                        e->addr_hash[peer_b]);
     }
     counts_add_value(&s->counts, CT_COUNT_ZONE, c->zone);
     counts_add_value(&s->counts, CT_COUNT_MARK, c->mark);
@@ -1398,25 +1427,26 @@ scan_entry(struct ct_core *core, struct ct_entry *e)
     tb = b >= 0 ? ct_vmmap_vm_tenant(core->map, b) : -1;
 
     /* The host's peers are the addresses seen at either end. */
-    scope_add(&core->host_scope, c, &c->src,
-              addr_equal(&c->src, &c->dst) ? NULL : &c->dst);
+    scope_add(&core->host_scope, e, 0,
+              addr_equal(&c->src, &c->dst) ? -1 : 1);
     if (a >= 0) {
-        scope_add(&core->vms[a], c, &c->dst, b == a ? &c->src : NULL);
+        scope_add(&core->vms[a], e, 1, b == a ? 0 : -1);
     }
     if (b >= 0 && b != a) {
-        scope_add(&core->vms[b], c, &c->src, NULL);
+        scope_add(&core->vms[b], e, 0, -1);
     }
     if (ta >= 0) {
-        scope_add(&core->tenants[ta], c, a >= 0 ? &c->dst : NULL,
-                  tb == ta ? &c->src : NULL);
+        scope_add(&core->tenants[ta], e, a >= 0 ? 1 : -1,
+                  tb == ta ? 0 : -1);
     }
     if (tb >= 0 && tb != ta) {
-        scope_add(&core->tenants[tb], c, &c->src, NULL);
+        scope_add(&core->tenants[tb], e, 0, -1);
     }
 }
 
-void
-ct_core_tick(struct ct_core *core)
+/* Recomputes every scope's counts from the table. */
+static void
+scan(struct ct_core *core)
 {
     size_t n_vms = ct_vmmap_n_vms(core->map);
     size_t n_tenants = ct_vmmap_n_tenants(core->map);
@@ -1444,12 +1474,21 @@ ct_core_tick(struct ct_core *core)
         }
     }
     core->stats.n_connections = core->host_scope.sum.total;
+}
 
+void
+ct_core_tick(struct ct_core *core)
+{
+    /* Unchanged since the last scan: its counts stand. */
+    if (core->dirty) {
+        core->dirty = false;
+        scan(core);
+    }
     scope_roll(&core->host_scope);
-    for (size_t i = 0; i < n_vms; i++) {
+    for (size_t i = 0; i < ct_vmmap_n_vms(core->map); i++) {
         scope_roll(&core->vms[i]);
     }
-    for (size_t i = 0; i < n_tenants; i++) {
+    for (size_t i = 0; i < ct_vmmap_n_tenants(core->map); i++) {
         scope_roll(&core->tenants[i]);
     }
 }
@@ -1463,6 +1502,7 @@ scope_json(const struct ct_core *core, const struct ct_scope *s,
     json_t *j = json_object();
     json_t *tcp = json_object();
     json_t *sources = json_object();
+    struct ct_tops tops;
 
     json_object_set_new(j, "time_ms", json_integer((json_int_t) now_ms));
     json_object_set_new(j, "host", json_string(core->host));
@@ -1491,12 +1531,10 @@ scope_json(const struct ct_core *core, const struct ct_scope *s,
                         json_integer((json_int_t) s->new_last));
     json_object_set_new(j, "new_total",
                         json_integer((json_int_t) s->new_total));
-    json_object_set_new(j, "top_peers",
-                        counts_top_json(&s->counts, CT_COUNT_PEER));
-    json_object_set_new(j, "zones",
-                        counts_top_json(&s->counts, CT_COUNT_ZONE));
-    json_object_set_new(j, "marks",
-                        counts_top_json(&s->counts, CT_COUNT_MARK));
+    counts_top(&s->counts, &tops);
+    json_object_set_new(j, "top_peers", tops_json(&tops, CT_COUNT_PEER));
+    json_object_set_new(j, "zones", tops_json(&tops, CT_COUNT_ZONE));
+    json_object_set_new(j, "marks", tops_json(&tops, CT_COUNT_MARK));
     return j;
 }
 
@@ -1712,16 +1750,17 @@ conntrack_config_read(const struct vnm_conf *conf,
     return NULL;
 }
 
+/* The agent's module: the core and what feeds it. */
 struct conntrack {
     struct conntrack_config cfg;
-    struct event_base *base;
+    struct event_base *base;    /* The agent's loop. */
     struct vnm_redis *redis;    /* Borrowed. */
     struct ct_core *core;
 
     /* Attribution. */
-    const struct inventory *inv;
-    bool inv_seen;
-    uint64_t inv_seq;
+    const struct inventory *inv; /* Borrowed, or null. */
+    bool inv_seen;              /* 'inv_seq' is valid. */
+    uint64_t inv_seq;           /* Topology the map was built from. */
     bool has_netdev;            /* A bridge has datapath_type netdev. */
 
     /* Kernel conntrack. */
@@ -1729,13 +1768,13 @@ struct conntrack {
     struct nfct_handle *dump_h; /* Dumps. */
     struct event *nl_event;     /* 'ev_h' readable. */
     struct event *resync;       /* A dump after lost events. */
-    bool kernel_up;
+    bool kernel_up;             /* The sockets are open. */
     bool kernel_warned;         /* The outage has been logged. */
     bool kernel_dumped;         /* A dump succeeded since opening. */
-    uint64_t last_dump_mono;
-    uint64_t last_resync_mono;
-    uint64_t batch_now_ms;
-    size_t batch;
+    uint64_t last_dump_mono;    /* Last dump or open attempt. */
+    uint64_t last_resync_mono;  /* Last dump after lost events. */
+    uint64_t batch_now_ms;      /* Wall clock of the events being read. */
+    size_t batch;               /* Events read in this batch. */
     bool accounting, timestamps; /* The sysctls are on. */
     uint64_t n_events[3];       /* NEW, UPDATE, DESTROY. */
     uint64_t n_lost;            /* ENOBUFS: events lost. */
@@ -1746,8 +1785,7 @@ struct conntrack {
     bool ovs_polled;            /* A poll succeeded since polling began. */
     bool ovs_ok;                /* The last poll succeeded. */
     int ovs_failures;           /* Consecutive failed polls. */
-    bool ovs_warned;
-    uint64_t last_poll_mono;
+    uint64_t last_poll_mono;    /* Last poll started. */
     uint64_t n_polls, n_poll_errors, n_bad_lines;
 };
 
@@ -2089,7 +2127,6 @@ ovs_reply_cb(void *c_, int error, const char *text)
         if (++c->ovs_failures == CT_OVS_WARN_AFTER) {
             VNM_WARN("ovs-vswitchd conntrack: %s; still retrying every "
                      "%"PRId64" s", text, c->cfg.dump_ms / 1000);
-            c->ovs_warned = true;
             /* Its connections are unknown now: better none than stale
              * ones. */
             ct_core_drop_source(c->core, CT_SRC_OVS, now_ms);
@@ -2105,7 +2142,6 @@ ovs_reply_cb(void *c_, int error, const char *text)
                  c->ovs_failures);
     }
     c->ovs_failures = 0;
-    c->ovs_warned = false;
     c->ovs_ok = true;
     c->n_polls++;
     ct_core_sync_begin(c->core, CT_SRC_OVS);

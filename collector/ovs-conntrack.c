@@ -311,16 +311,18 @@ ovs_ct_parse_line(const char *line, struct ct_conn *c)
             error = parse_tuple(v, c);
             have_orig = true;
         } else if (!strcmp(k, "zone")) {
-            if (!parse_uint(v, UINT16_MAX, &u)) {
+            if (parse_uint(v, UINT16_MAX, &u)) {
+                c->zone = (uint16_t) u;
+            } else {
                 error = xasprintf("bad zone \"%s\"", v);
             }
-            c->zone = (uint16_t) u;
         } else if (!strcmp(k, "mark")) {
-            if (!parse_uint(v, UINT32_MAX, &u)) {
+            if (parse_uint(v, UINT32_MAX, &u)) {
+                c->mark = (uint32_t) u;
+                c->has |= CT_HAS_MARK;
+            } else {
                 error = xasprintf("bad mark \"%s\"", v);
             }
-            c->mark = (uint32_t) u;
-            c->has |= CT_HAS_MARK;
         } else if (!strcmp(k, "protoinfo")) {
             error = parse_protoinfo(v, c);
         }
@@ -341,19 +343,20 @@ exit:
 
 /* ---------------------------------------------------------------- client */
 
+/* A client; at most one request in flight. */
 struct ovs_ct {
     struct event_base *base;
-    char *rundir;
+    char *rundir;               /* Where ovs-vswitchd.pid is. */
 
     /* The request in flight, if 'cb'. */
     ovs_ct_reply_func *cb;
     void *aux;
-    int fd;
+    int fd;                     /* Its connection, or -1. */
     struct event *io;           /* Readable 'fd'. */
     struct event *timer;        /* Timeout, or deferred failure. */
-    struct ovsdb_stream *stream;
-    int error;                  /* Deferred failure. */
-    char *error_text;
+    struct ovsdb_stream *stream; /* Splits the reply out of the bytes. */
+    int error;                  /* Deferred failure, or 0. */
+    char *error_text;           /* Its description. */
 };
 
 struct ovs_ct *
@@ -407,17 +410,17 @@ ovs_ct_busy(const struct ovs_ct *o)
     return o->cb != NULL;
 }
 
-/* Ends the request with its outcome. */
+/* Ends the request with its outcome.  'text' must not be owned by 'o'
+ * (the caller takes 'error_text' first): the request is closed before the
+ * callback, which may start the next one. */
 static void
 ovs_ct_finish(struct ovs_ct *o, int error, const char *text)
 {
     ovs_ct_reply_func *cb = o->cb;
     void *aux = o->aux;
-    char *copy = xstrdup(text);
 
     ovs_ct_close(o);
-    cb(aux, error, copy);
-    free(copy);
+    cb(aux, error, text);
 }
 
 /* The deferred failure, or the timeout. */

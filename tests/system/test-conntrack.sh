@@ -293,9 +293,35 @@ check -m "closed: t2vm1 back to 0 open connections" wait_for 10 conns "
 vm['t2vm1']['connections'] == 0 and tenant['tenant2']['connections'] == 0"
 echo "back to 0 after $(( (${EPOCHREALTIME/[.,]/} - t0) / 1000 )) ms"
 
+# --- ovs-vswitchd restarting: polls fail meanwhile (INFO, no warning),
+# then resume.
+polls=$(status_field agent conntrack | "$PYTHON" -c '
+import json, sys; print(json.load(sys.stdin)["ovs"]["polls"])')
+pid=$(cat "$OVS_RUNDIR/ovs-vswitchd.pid")
+ovs_sh ovs-appctl -t "$OVS_RUNDIR/ovs-vswitchd.$pid.ctl" exit
+wait_for 10 sh -c "! kill -0 $pid 2>/dev/null || grep -q '^State:.*Z' /proc/$pid/status" \
+    || fail "ovs-vswitchd did not exit"
+check -m "a poll fails while ovs-vswitchd is away" wait_for 10 \
+    conntrack_status 'ct["ovs"]["errors"] >= 1 and not ct["ovs"]["ok"]'
+ovs_sh /usr/sbin/ovs-vswitchd "unix:$VNM_OVSDB_SOCK" \
+    --pidfile="$OVS_RUNDIR/ovs-vswitchd.pid" --detach \
+    -vconsole:warn --log-file="$OVS_LOGDIR/ovs-vswitchd.log"
+check -m "polls resume after the ovs-vswitchd restart" wait_for 15 \
+    conntrack_status 'ct["ovs"]["ok"] and ct["ovs"]["polls"] > '"$polls"
+check -m "one INFO line for the outage, one for the recovery" sh -c "
+    grep -c '|INFO|conntrack|ovs-vswitchd conntrack: .*; retrying\$' \
+        '$VNM_LAB_DIR/log/agent.log' | grep -qx 1 &&
+    grep -q '|INFO|conntrack|ovs-vswitchd conntrack: polled again' \
+        '$VNM_LAB_DIR/log/agent.log'"
+
 # Clean up what the test added to the lab, then the lab.
-ovs_sh ovs-ofctl del-flows --strict br0 "table=0,priority=100,ip,nw_dst=10.0.0.21"
-ovs_sh ovs-ofctl del-flows --strict br0 "table=0,priority=100,ip,nw_src=10.0.0.21"
+for match in nw_dst nw_src; do
+    ovs_sh ovs-ofctl del-flows --strict br0 \
+        "table=0,priority=100,ip,$match=10.0.0.21"
+done
+check -m "the test's flows are gone" sh -c \
+    "! ip netns exec '$VNM_LAB_NETNS' env OVS_RUNDIR='$OVS_RUNDIR' \
+       ovs-ofctl dump-flows br0 | grep -q 'ct(commit'"
 ovs_sh nft delete table inet vnmtest_ct
 vm_exec t1vm1 nft delete table inet vnmtest_half
 stop_daemon agent
