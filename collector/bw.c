@@ -899,6 +899,12 @@ close_second(struct bw *bw, struct open_second *os, int k)
         batch_cmd(b, 5, (const char *[]) { "SET", key, bw->live, "EX",
                                            ttl });
         free(key);
+        if (!bw->first_closed) {
+            /* Readers find hosts here: at once, not at the first minute's
+             * end. */
+            batch_cmd(b, 3, (const char *[]) { "SADD", "vnm:bw:hosts",
+                                               bw->host });
+        }
     }
 
     /* Pairs into the minute's and hour's maps. */
