@@ -31,7 +31,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -39,6 +38,7 @@
 #include "lib/bw-series.h"
 #include "lib/conf.h"
 #include "lib/flow-codec.h"
+#include "lib/hash.h"
 #include "lib/log.h"
 #include "lib/redis.h"
 #include "lib/util.h"
@@ -235,88 +235,16 @@ static void
 hash_init(void)
 {
     if (!hash_key_set) {
-        if (getrandom(hash_key, sizeof hash_key, GRND_NONBLOCK)
-            != (ssize_t) sizeof hash_key) {
-            /* Early boot without entropy: still unpredictable enough for
-             * chains, if not for a determined attacker. */
-            hash_key[0] = vnm_time_mono_ms() * 0x9e3779b97f4a7c15ULL;
-            hash_key[1] = (uint64_t) getpid() ^ vnm_time_wall_ms();
-        }
+        vnm_hash_random_key(hash_key, "conntrack");
         hash_key_set = true;
     }
 }
 
-static inline uint64_t
-rotl64(uint64_t x, int b)
-{
-    return (x << b) | (x >> (64 - b));
-}
-
-static inline void
-sipround(uint64_t v[4])
-{
-    v[0] += v[1];
-    v[1] = rotl64(v[1], 13);
-    v[1] ^= v[0];
-    v[0] = rotl64(v[0], 32);
-    v[2] += v[3];
-    v[3] = rotl64(v[3], 16);
-    v[3] ^= v[2];
-    v[0] += v[3];
-    v[3] = rotl64(v[3], 21);
-    v[3] ^= v[0];
-    v[2] += v[1];
-    v[1] = rotl64(v[1], 17);
-    v[1] ^= v[2];
-    v[2] = rotl64(v[2], 32);
-}
-
-/* SipHash-2-4 of 'n' bytes at 'data' with the process's key. */
+/* The keyed hash of 'n' bytes at 'data'. */
 static uint64_t
 hash_bytes(const void *data, size_t n)
 {
-    const uint8_t *p = data;
-    uint64_t v[4] = {
-        0x736f6d6570736575ULL ^ hash_key[0],
-        0x646f72616e646f6dULL ^ hash_key[1],
-        0x6c7967656e657261ULL ^ hash_key[0],
-        0x7465646279746573ULL ^ hash_key[1],
-    };
-    uint64_t m, b = (uint64_t) n << 56;
-    size_t i;
-
-    for (i = 0; i + 8 <= n; i += 8) {
-        memcpy(&m, p + i, 8);
-        v[3] ^= m;
-        sipround(v);
-        sipround(v);
-        v[0] ^= m;
-    }
-    for (size_t j = 0; i + j < n; j++) {
-        b |= (uint64_t) p[i + j] << (8 * j);
-    }
-    v[3] ^= b;
-    sipround(v);
-    sipround(v);
-    v[0] ^= b;
-    v[2] ^= 0xff;
-    for (int r = 0; r < 4; r++) {
-        sipround(v);
-    }
-    return v[0] ^ v[1] ^ v[2] ^ v[3];
-}
-
-static size_t
-addr_size(const struct vnm_addr *a)
-{
-    return a->family == 4 ? 4 : a->family == 6 ? 16 : 0;
-}
-
-static bool
-addr_equal(const struct vnm_addr *a, const struct vnm_addr *b)
-{
-    return (a->family == b->family
-            && !memcmp(a->a, b->a, addr_size(a)));
+    return vnm_siphash13(hash_key, data, n);
 }
 
 static uint64_t
@@ -329,7 +257,7 @@ hash_addr(const struct vnm_addr *a)
     if (a->family == 4) {
         memset(buf + 5, 0, 12);
     }
-    return hash_bytes(buf, addr_size(a) + 1);
+    return hash_bytes(buf, vnm_addr_size(a) + 1);
 }
 
 /* The hash of 'c''s protocol and original tuple. */
@@ -337,7 +265,7 @@ static uint64_t
 hash_tuple(const struct ct_conn *c)
 {
     uint8_t buf[2 + 32 + 4];
-    size_t n = addr_size(&c->src);
+    size_t n = vnm_addr_size(&c->src);
 
     buf[0] = c->proto;
     buf[1] = c->src.family;
@@ -354,8 +282,8 @@ static bool
 same_tuple(const struct ct_conn *a, const struct ct_conn *b)
 {
     return (a->proto == b->proto && a->sport == b->sport
-            && a->dport == b->dport && addr_equal(&a->src, &b->src)
-            && addr_equal(&a->dst, &b->dst));
+            && a->dport == b->dport && vnm_addr_equal(&a->src, &b->src)
+            && vnm_addr_equal(&a->dst, &b->dst));
 }
 
 /* Same entry: same tracker (source and zone) and tuple. */
@@ -461,7 +389,7 @@ addr_slot(const struct ct_vmmap *m, const struct vnm_addr *addr)
     size_t i = (size_t) hash_addr(addr) & m->addr_mask;
 
     while (m->addr_slots[i].vm >= 0
-           && !addr_equal(&m->addr_slots[i].addr, addr)) {
+           && !vnm_addr_equal(&m->addr_slots[i].addr, addr)) {
         i = (i + 1) & m->addr_mask;
     }
     return i;
@@ -666,7 +594,7 @@ static bool
 count_equal(const struct ct_count_slot *a, const struct ct_count_slot *b)
 {
     return (a->hash == b->hash && a->kind == b->kind
-            && (a->kind == CT_COUNT_PEER ? addr_equal(&a->addr, &b->addr)
+            && (a->kind == CT_COUNT_PEER ? vnm_addr_equal(&a->addr, &b->addr)
                 : a->value == b->value));
 }
 
@@ -1428,7 +1356,7 @@ scan_entry(struct ct_core *core, struct ct_entry *e)
 
     /* The host's peers are the addresses seen at either end. */
     scope_add(&core->host_scope, e, 0,
-              addr_equal(&c->src, &c->dst) ? -1 : 1);
+              vnm_addr_equal(&c->src, &c->dst) ? -1 : 1);
     if (a >= 0) {
         scope_add(&core->vms[a], e, 1, b == a ? 0 : -1);
     }

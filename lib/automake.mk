@@ -5,6 +5,7 @@ lib_libvnmon_core_la_SOURCES = \
 	lib/bw-series.c lib/bw-series.h \
 	lib/conf.c lib/conf.h \
 	lib/flow-codec.c lib/flow-codec.h \
+	lib/hash.c lib/hash.h \
 	lib/counter.c lib/counter.h \
 	lib/daemon.c lib/daemon.h \
 	lib/loader.c lib/loader.h \

@@ -9,6 +9,7 @@
 #define VNM_FLOW_CODEC_H 1
 
 #include <stddef.h>
+#include <string.h>
 
 #include "lib/util.h"
 #include "vnmon/flow.h"
@@ -46,5 +47,21 @@ int flow_class_from_name(const char *);
 char *vnm_addr_format(const struct vnm_addr *a, char *buf, size_t size);
 /* Parses an IPv4 or IPv6 address.  Returns false if malformed. */
 bool vnm_addr_parse(const char *s, struct vnm_addr *a);
+
+/* The bytes of 'a' that hold its address: 4, 16, or 0 without family. */
+static inline size_t
+vnm_addr_size(const struct vnm_addr *a)
+{
+    return a->family == 4 ? 4 : a->family == 6 ? 16 : 0;
+}
+
+/* True if 'a' and 'b' are the same address (bytes past the address's size
+ * are ignored). */
+static inline bool
+vnm_addr_equal(const struct vnm_addr *a, const struct vnm_addr *b)
+{
+    return (a->family == b->family
+            && !memcmp(a->a, b->a, vnm_addr_size(a)));
+}
 
 #endif /* flow-codec.h */

@@ -18,14 +18,12 @@
 
 #include "ovs-ext/flow-table.h"
 
-#include <errno.h>
 #include <inttypes.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
-#include <time.h>
 
+#include "lib/hash.h"
 #include "lib/log.h"
 #include "lib/util.h"
 #include "ovs-ext/classify-ndpi.h"
@@ -251,75 +249,6 @@ list_move_back(struct ft_node *list, struct ft_node *node)
     }
 }
 
-/* Hashing: SipHash-1-3 (Aumasson and Bernstein), 64-bit output. */
-
-static inline uint64_t
-rotl64(uint64_t x, int b)
-{
-    return (x << b) | (x >> (64 - b));
-}
-
-#define SIP_ROUND(V0, V1, V2, V3)                                       \
-    do {                                                                \
-        V0 += V1; V1 = rotl64(V1, 13); V1 ^= V0; V0 = rotl64(V0, 32);  \
-        V2 += V3; V3 = rotl64(V3, 16); V3 ^= V2;                        \
-        V0 += V3; V3 = rotl64(V3, 21); V3 ^= V0;                        \
-        V2 += V1; V1 = rotl64(V1, 17); V1 ^= V2; V2 = rotl64(V2, 32);  \
-    } while (0)
-
-static uint64_t
-siphash13(const uint64_t key[2], const void *data, size_t len)
-{
-    const uint8_t *p = data;
-    uint64_t v0 = key[0] ^ 0x736f6d6570736575ULL;
-    uint64_t v1 = key[1] ^ 0x646f72616e646f6dULL;
-    uint64_t v2 = key[0] ^ 0x6c7967656e657261ULL;
-    uint64_t v3 = key[1] ^ 0x7465646279746573ULL;
-    uint64_t b = (uint64_t) len << 56;
-    uint64_t m;
-    size_t i;
-
-    for (i = 0; i + 8 <= len; i += 8) {
-        memcpy(&m, p + i, 8);
-        v3 ^= m;
-        SIP_ROUND(v0, v1, v2, v3);
-        v0 ^= m;
-    }
-    for (size_t j = 0; i + j < len; j++) {
-        b |= (uint64_t) p[i + j] << (8 * j);
-    }
-    v3 ^= b;
-    SIP_ROUND(v0, v1, v2, v3);
-    v0 ^= b;
-    v2 ^= 0xff;
-    SIP_ROUND(v0, v1, v2, v3);
-    SIP_ROUND(v0, v1, v2, v3);
-    SIP_ROUND(v0, v1, v2, v3);
-    return v0 ^ v1 ^ v2 ^ v3;
-}
-
-/* Fills 'key' with random bytes from getrandom(), or, if it fails, with
- * weaker ones (logged). */
-static void
-random_key(uint64_t key[2])
-{
-    ssize_t n;
-
-    do {
-        n = getrandom(key, 2 * sizeof key[0], 0);
-    } while (n < 0 && errno == EINTR);
-    if (n != 2 * sizeof key[0]) {
-        struct timespec ts;
-
-        VNM_WARN("flow table: getrandom failed, hashing with a weaker "
-                 "seed (%s)", n < 0 ? strerror(errno) : "short read");
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        key[0] = ((uint64_t) ts.tv_sec << 32) ^ (uint64_t) ts.tv_nsec
-                 ^ (uint64_t) (uintptr_t) key;
-        key[1] = vnm_time_wall_ms() ^ rotl64(key[0], 29);
-    }
-}
-
 /* Configuration. */
 
 void
@@ -355,7 +284,7 @@ flow_table_create(const struct flow_table_config *cfg,
     t->record = record;
     t->resolve = resolve;
     t->aux = aux;
-    random_key(t->sip_key);
+    vnm_hash_random_key(t->sip_key, "flow table");
 
     t->entry_size = sizeof(struct ft_entry);
     if (t->classifier) {
@@ -547,7 +476,7 @@ make_key(const struct decoded *d, struct ft_key *key)
 static uint32_t
 hash_key(const struct flow_table *t, const struct ft_key *key)
 {
-    return (uint32_t) siphash13(t->sip_key, key, sizeof *key);
+    return (uint32_t) vnm_siphash13(t->sip_key, key, sizeof *key);
 }
 
 static struct ft_entry *
@@ -1075,7 +1004,7 @@ make_frag_key(const struct decoded *d, struct ft_frag_key *fk)
 static struct ft_frag *
 frag_slot(struct flow_table *t, const struct ft_frag_key *fk)
 {
-    uint64_t h = siphash13(t->sip_key, fk, sizeof *fk);
+    uint64_t h = vnm_siphash13(t->sip_key, fk, sizeof *fk);
 
     return &t->frags[h & (FRAG_SLOTS - 1)];
 }

@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/flow-codec.h"
 #include "lib/log.h"
 #include "lib/redis.h"
 #include "lib/util.h"
@@ -414,29 +415,16 @@ match_ofport(const struct inv_data *d, size_t entry, const void *key_)
             && !strcmp(d->ifaces[entry].bridge, key->bridge));
 }
 
-static size_t
-addr_size(const struct vnm_addr *a)
-{
-    return a->family == 4 ? 4 : a->family == 6 ? 16 : 0;
-}
-
-static bool
-addr_equal(const struct vnm_addr *a, const struct vnm_addr *b)
-{
-    return (a->family == b->family
-            && !memcmp(a->a, b->a, addr_size(a)));
-}
-
 static bool
 match_ip(const struct inv_data *d, size_t entry, const void *addr)
 {
-    return addr_equal(&d->ips[entry].addr, addr);
+    return vnm_addr_equal(&d->ips[entry].addr, addr);
 }
 
 static uint32_t
 hash_addr(const struct vnm_addr *a)
 {
-    return hash_bytes(a->a, addr_size(a), a->family);
+    return hash_bytes(a->a, vnm_addr_size(a), a->family);
 }
 
 static uint32_t
