@@ -35,6 +35,8 @@
 #include <string.h>
 
 #include "lib/conf.h"
+#include "lib/flow-codec.h"
+#include "lib/hash.h"
 #include "lib/log.h"
 #include "lib/redis.h"
 #include "lib/util.h"
@@ -47,6 +49,7 @@ enum {
     MAX_ROLLUP_BATCHES = 1500,  /* Rollup batches kept through an outage
                                  * (a day of minutes). */
     LIVE_TTL_S = 10,
+    LEARNED_SLOTS = 4096,       /* Addresses remembered (a power of 2). */
 };
 
 /* Per-second counters of one entity. */
@@ -65,9 +68,21 @@ struct slot {
     struct ovs_extra x;
 };
 
-struct entity {
-    struct entity *next;        /* Hash chain. */
+/* A link in a chained hash table (entities, pairs); first member of
+ * what it links, so a node pointer is its container's. */
+struct hnode {
+    struct hnode *next;
     uint32_t hash;
+};
+
+/* A chained hash table. */
+struct htable {
+    struct hnode **buckets;
+    size_t n, n_buckets;        /* Nodes, buckets (a power of 2). */
+};
+
+struct entity {
+    struct hnode node;          /* In 'entities', by kind, id, tenant. */
     const char *kind;           /* Static: "host", "port"... */
     char *id;                   /* "-" for host and tenant. */
     char *tenant;               /* "" if none. */
@@ -76,6 +91,7 @@ struct entity {
     char *port_kind;            /* Ports: "vm", "uplink"... */
     char *vm;                   /* Ports: their VM, or "". */
     uint64_t link_speed;        /* Ports: bit/s. */
+    struct bw_ovs_counters *ovs_last; /* 'ovs': last sample, or NULL. */
 
     struct slot open[N_OPEN];
     struct bw_bin m, h;         /* Running rollups. */
@@ -86,15 +102,13 @@ struct entity {
 
 /* A directed pair's counters. */
 struct pair {
-    struct pair *next;
-    uint32_t hash;
+    struct hnode node;          /* In its map, by name. */
     char *name;                 /* "SRC>DST". */
     uint64_t bytes, packets;
 };
 
 struct pair_map {
-    struct pair **buckets;
-    size_t n, n_buckets;
+    struct htable t;
     uint64_t n_overflow;        /* Additions refused when full. */
 };
 
@@ -125,8 +139,7 @@ struct bw {
     bw_resolve_func *resolve;
     void *aux;
 
-    struct entity **buckets;
-    size_t n_entities, n_buckets;
+    struct htable entities;
     struct entity *host_ent;
 
     struct open_second open[N_OPEN];
@@ -145,19 +158,13 @@ struct bw {
     char *live;                 /* Last live view JSON. */
     uint64_t live_sec;
 
-    /* Learned: addresses of sides whose port is known. */
-    struct {
+    /* Learned: addresses of sides whose port is known, direct-mapped by
+     * hash (a newer address takes an older one's slot). */
+    struct learned {
         struct vnm_addr ip;
         uint32_t port_id;
-    } *learned;
-    size_t n_learned;
+    } learned[LEARNED_SLOTS];
 
-    /* OVS counters: last sample per interface. */
-    struct ovs_last {
-        char *name;
-        struct bw_ovs_counters c;
-    } *ovs_last;
-    size_t n_ovs_last;
 
     bool based;                 /* Rollups of a previous run merged in. */
 
@@ -205,67 +212,107 @@ bw_config_read(const struct vnm_conf *c, struct bw_config *cfg)
     return NULL;
 }
 
-/* Hashing. */
+/* Hashing: keyed, since pair names hold addresses that whoever sends
+ * frames chooses. */
+
+static uint64_t hash_key[2];
 
 static uint32_t
-hash_str(const char *s, uint32_t h)
+hash_strs(const char *a, const char *b, const char *c)
 {
-    /* FNV-1a: names are ours (interface names, VM ids), not chosen per
-     * frame by whoever sends, and the tables are bounded. */
-    while (*s) {
-        h = (h ^ (uint8_t) *s++) * 16777619u;
+    /* The three strings with their NULs, so ("ab", "c") != ("a", "bc"). */
+    size_t la = strlen(a) + 1, lb = strlen(b) + 1, lc = strlen(c) + 1;
+    char stack[256];
+    char *buf = la + lb + lc <= sizeof stack ? stack
+                                             : xmalloc(la + lb + lc);
+    uint32_t h;
+
+    memcpy(buf, a, la);
+    memcpy(buf + la, b, lb);
+    memcpy(buf + la + lb, c, lc);
+    h = (uint32_t) vnm_siphash13(hash_key, buf, la + lb + lc);
+    if (buf != stack) {
+        free(buf);
     }
     return h;
 }
 
-static uint32_t
-entity_hash(const char *kind, const char *id, const char *tenant)
-{
-    return hash_str(tenant, hash_str(id, hash_str(kind, 2166136261u) * 31)
-                    * 31);
-}
+/* Every node of 't', as NODE (not for removing them). */
+#define HTABLE_FOR_EACH(NODE, T)                                        \
+    for (size_t NODE##_i = 0; NODE##_i < (T)->n_buckets; NODE##_i++)    \
+        for (struct hnode *NODE = (T)->buckets[NODE##_i]; NODE;         \
+             NODE = NODE->next)
 
+/* Frees every node of 't' with 'free_node', and the buckets. */
 static void
-entities_grow(struct bw *bw)
+htable_destroy(struct htable *t, void (*free_node)(struct hnode *))
 {
-    size_t n = bw->n_buckets ? bw->n_buckets * 2 : 64;
-    struct entity **b = xcalloc(n, sizeof *b);
+    for (size_t i = 0; i < t->n_buckets; i++) {
+        struct hnode *n, *next;
 
-    for (size_t i = 0; i < bw->n_buckets; i++) {
-        struct entity *e, *next;
-
-        for (e = bw->buckets[i]; e; e = next) {
-            next = e->next;
-            e->next = b[e->hash & (n - 1)];
-            b[e->hash & (n - 1)] = e;
+        for (n = t->buckets[i]; n; n = next) {
+            next = n->next;
+            free_node(n);
         }
     }
-    free(bw->buckets);
-    bw->buckets = b;
-    bw->n_buckets = n;
+    free(t->buckets);
+    memset(t, 0, sizeof *t);
+}
+
+/* The first node of 't''s chain for 'hash'. */
+static struct hnode *
+htable_first(const struct htable *t, uint32_t hash)
+{
+    return t->n_buckets ? t->buckets[hash & (t->n_buckets - 1)] : NULL;
+}
+
+/* Adds 'node' (its 'hash' set), doubling the buckets as nodes outnumber
+ * them. */
+static void
+htable_insert(struct htable *t, struct hnode *node)
+{
+    struct hnode **b;
+
+    if (t->n >= t->n_buckets) {
+        size_t n = t->n_buckets ? t->n_buckets * 2 : 64;
+
+        b = xcalloc(n, sizeof *b);
+        for (size_t i = 0; i < t->n_buckets; i++) {
+            struct hnode *e, *next;
+
+            for (e = t->buckets[i]; e; e = next) {
+                next = e->next;
+                e->next = b[e->hash & (n - 1)];
+                b[e->hash & (n - 1)] = e;
+            }
+        }
+        free(t->buckets);
+        t->buckets = b;
+        t->n_buckets = n;
+    }
+    b = &t->buckets[node->hash & (t->n_buckets - 1)];
+    node->next = *b;
+    *b = node;
+    t->n++;
 }
 
 static struct entity *
 entity_get(struct bw *bw, const char *kind, const char *id,
            const char *tenant)
 {
-    uint32_t h = entity_hash(kind, id, tenant);
+    uint32_t h = hash_strs(kind, id, tenant);
     struct entity *e;
     char *eid;
 
-    if (bw->n_buckets) {
-        for (e = bw->buckets[h & (bw->n_buckets - 1)]; e; e = e->next) {
-            if (e->hash == h && !strcmp(e->kind, kind) && !strcmp(e->id, id)
-                && !strcmp(e->tenant, tenant)) {
-                return e;
-            }
+    for (struct hnode *n = htable_first(&bw->entities, h); n; n = n->next) {
+        e = (struct entity *) n;
+        if (n->hash == h && !strcmp(e->kind, kind) && !strcmp(e->id, id)
+            && !strcmp(e->tenant, tenant)) {
+            return e;
         }
     }
-    if (bw->n_entities >= bw->n_buckets) {
-        entities_grow(bw);
-    }
     e = xzalloc(sizeof *e);
-    e->hash = h;
+    e->node.hash = h;
     e->kind = kind;
     e->id = xstrdup(id);
     e->tenant = xstrdup(tenant);
@@ -277,21 +324,22 @@ entity_get(struct bw *bw, const char *kind, const char *id,
     e->vm = xstrdup("");
     bw_bin_init(&e->m);
     bw_bin_init(&e->h);
-    e->next = bw->buckets[h & (bw->n_buckets - 1)];
-    bw->buckets[h & (bw->n_buckets - 1)] = e;
-    bw->n_entities++;
+    htable_insert(&bw->entities, &e->node);
     return e;
 }
 
 static void
-entity_free(struct entity *e)
+entity_free(struct hnode *node)
 {
+    struct entity *e = (struct entity *) node;
+
     free(e->id);
     free(e->tenant);
     free(e->prefix);
     free(e->index_member);
     free(e->port_kind);
     free(e->vm);
+    free(e->ovs_last);
     bw_bin_uninit(&e->m);
     bw_bin_uninit(&e->h);
     free(e);
@@ -300,66 +348,44 @@ entity_free(struct entity *e)
 /* Pair maps. */
 
 static void
+pair_free(struct hnode *node)
+{
+    free(((struct pair *) node)->name);
+    free(node);
+}
+
+static void
 pair_map_clear(struct pair_map *m)
 {
-    for (size_t i = 0; i < m->n_buckets; i++) {
-        struct pair *p, *next;
-
-        for (p = m->buckets[i]; p; p = next) {
-            next = p->next;
-            free(p->name);
-            free(p);
-        }
-    }
-    free(m->buckets);
-    memset(m, 0, sizeof *m);
+    htable_destroy(&m->t, pair_free);
+    m->n_overflow = 0;
 }
 
 static void
 pair_map_add(struct pair_map *m, const char *name, uint64_t bytes,
              uint64_t packets)
 {
-    uint32_t h = hash_str(name, 2166136261u);
+    uint32_t h = hash_strs(name, "", "");
     struct pair *p;
 
-    if (m->n_buckets) {
-        for (p = m->buckets[h & (m->n_buckets - 1)]; p; p = p->next) {
-            if (p->hash == h && !strcmp(p->name, name)) {
-                p->bytes += bytes;
-                p->packets += packets;
-                return;
-            }
+    for (struct hnode *n = htable_first(&m->t, h); n; n = n->next) {
+        p = (struct pair *) n;
+        if (n->hash == h && !strcmp(p->name, name)) {
+            p->bytes += bytes;
+            p->packets += packets;
+            return;
         }
     }
-    if (m->n >= MAX_PAIRS) {
+    if (m->t.n >= MAX_PAIRS) {
         m->n_overflow++;
         return;
     }
-    if (m->n >= m->n_buckets) {
-        size_t n = m->n_buckets ? m->n_buckets * 2 : 64;
-        struct pair **b = xcalloc(n, sizeof *b);
-
-        for (size_t i = 0; i < m->n_buckets; i++) {
-            struct pair *q, *next;
-
-            for (q = m->buckets[i]; q; q = next) {
-                next = q->next;
-                q->next = b[q->hash & (n - 1)];
-                b[q->hash & (n - 1)] = q;
-            }
-        }
-        free(m->buckets);
-        m->buckets = b;
-        m->n_buckets = n;
-    }
     p = xzalloc(sizeof *p);
-    p->hash = h;
+    p->node.hash = h;
     p->name = xstrdup(name);
     p->bytes = bytes;
     p->packets = packets;
-    p->next = m->buckets[h & (m->n_buckets - 1)];
-    m->buckets[h & (m->n_buckets - 1)] = p;
-    m->n++;
+    htable_insert(&m->t, &p->node);
 }
 
 static int
@@ -377,13 +403,11 @@ compare_pairs(const void *a_, const void *b_)
 static struct pair **
 pair_map_top(const struct pair_map *m, size_t limit, size_t *n)
 {
-    struct pair **v = xcalloc(m->n + 1, sizeof *v);
+    struct pair **v = xcalloc(m->t.n + 1, sizeof *v);
     size_t k = 0;
 
-    for (size_t i = 0; i < m->n_buckets; i++) {
-        for (struct pair *p = m->buckets[i]; p; p = p->next) {
-            v[k++] = p;
-        }
+    HTABLE_FOR_EACH (node, &m->t) {
+        v[k++] = (struct pair *) node;
     }
     qsort(v, k, sizeof *v, compare_pairs);
     *n = k < limit ? k : limit;
@@ -502,10 +526,10 @@ batch_send(struct bw *bw, struct batch *b, struct vnm_redis *r)
 static void
 forget_expires(struct bw *bw)
 {
-    for (size_t i = 0; i < bw->n_buckets; i++) {
-        for (struct entity *e = bw->buckets[i]; e; e = e->next) {
-            memset(e->expire_set, 0, sizeof e->expire_set);
-        }
+    HTABLE_FOR_EACH (n, &bw->entities) {
+        struct entity *e = (struct entity *) n;
+
+        memset(e->expire_set, 0, sizeof e->expire_set);
     }
 }
 
@@ -908,11 +932,11 @@ close_second(struct bw *bw, struct open_second *os, int k)
     }
 
     /* Pairs into the minute's and hour's maps. */
-    for (size_t i = 0; i < os->pairs.n_buckets; i++) {
-        for (struct pair *p = os->pairs.buckets[i]; p; p = p->next) {
-            pair_map_add(&bw->m_pairs, p->name, p->bytes, p->packets);
-            pair_map_add(&bw->h_pairs, p->name, p->bytes, p->packets);
-        }
+    HTABLE_FOR_EACH (n, &os->pairs.t) {
+        const struct pair *p = (const struct pair *) n;
+
+        pair_map_add(&bw->m_pairs, p->name, p->bytes, p->packets);
+        pair_map_add(&bw->h_pairs, p->name, p->bytes, p->packets);
     }
 
     /* Minute and hour ends. */
@@ -1059,39 +1083,38 @@ struct side_ents {
     char name[80];              /* Pair endpoint. */
 };
 
+/* The slot of 'ip' in the learned addresses. */
+static struct learned *
+learned_slot(struct bw *bw, const struct vnm_addr *ip)
+{
+    uint64_t h = vnm_siphash13(hash_key, ip, sizeof *ip);
+
+    return &bw->learned[h & (LEARNED_SLOTS - 1)];
+}
+
+/* Remembers that 'ip' sent from port 'port_id'. */
 static void
 learn(struct bw *bw, const struct vnm_addr *ip, uint32_t port_id)
 {
-    size_t i;
+    if (ip->family && port_id) {
+        struct learned *l = learned_slot(bw, ip);
 
-    if (!ip->family || !port_id) {
-        return;
+        l->ip = *ip;
+        l->port_id = port_id;
     }
-    for (i = 0; i < bw->n_learned; i++) {
-        if (!memcmp(&bw->learned[i].ip, ip, sizeof *ip)) {
-            bw->learned[i].port_id = port_id;
-            return;
-        }
-    }
-    if (bw->n_learned >= 4096) {
-        return;                 /* Bounded: the inventory covers the rest. */
-    }
-    bw->learned = xrealloc(bw->learned,
-                           (bw->n_learned + 1) * sizeof *bw->learned);
-    bw->learned[bw->n_learned].ip = *ip;
-    bw->learned[bw->n_learned].port_id = port_id;
-    bw->n_learned++;
 }
 
+/* The port 'ip' was last seen sending from, or 0. */
 static uint32_t
-learned_port(const struct bw *bw, const struct vnm_addr *ip)
+learned_port(struct bw *bw, const struct vnm_addr *ip)
 {
-    for (size_t i = 0; ip->family && i < bw->n_learned; i++) {
-        if (!memcmp(&bw->learned[i].ip, ip, sizeof *ip)) {
-            return bw->learned[i].port_id;
-        }
+    const struct learned *l;
+
+    if (!ip->family) {
+        return 0;
     }
-    return 0;
+    l = learned_slot(bw, ip);
+    return vnm_addr_equal(&l->ip, ip) ? l->port_id : 0;
 }
 
 static void
@@ -1216,50 +1239,41 @@ void
 bw_ovs_sample(struct bw *bw, uint64_t sec, const struct bw_port *port,
               const struct bw_ovs_counters *c)
 {
-    struct ovs_last *last = NULL;
+    struct entity *e = entity_get(bw, "ovs", port->name,
+                                  port->tenant ? port->tenant : "");
+    struct bw_ovs_counters *last = e->ovs_last;
     struct bw_ovs_counters d;
-    struct entity *e;
     struct slot *s;
     int k;
 
-    for (size_t i = 0; i < bw->n_ovs_last; i++) {
-        if (!strcmp(bw->ovs_last[i].name, port->name)) {
-            last = &bw->ovs_last[i];
-            break;
-        }
-    }
     if (!last) {
-        bw->ovs_last = xrealloc(bw->ovs_last, (bw->n_ovs_last + 1)
-                                * sizeof *bw->ovs_last);
-        last = &bw->ovs_last[bw->n_ovs_last++];
-        last->name = xstrdup(port->name);
-        last->c = *c;
+        e->ovs_last = xmalloc(sizeof *e->ovs_last);
+        *e->ovs_last = *c;
         return;                 /* A baseline. */
     }
-    if (c->rx_bytes < last->c.rx_bytes || c->tx_bytes < last->c.tx_bytes
-        || c->rx_packets < last->c.rx_packets
-        || c->tx_packets < last->c.tx_packets) {
-        last->c = *c;           /* Reset (port re-created): rebaseline. */
+    if (c->rx_bytes < last->rx_bytes || c->tx_bytes < last->tx_bytes
+        || c->rx_packets < last->rx_packets
+        || c->tx_packets < last->tx_packets) {
+        *last = *c;             /* Reset (port re-created): rebaseline. */
         return;
     }
-    if (!memcmp(c, &last->c, sizeof *c)) {
+    if (!memcmp(c, last, sizeof *c)) {
         return;
     }
-    d.rx_bytes = c->rx_bytes - last->c.rx_bytes;
-    d.rx_packets = c->rx_packets - last->c.rx_packets;
-    d.tx_bytes = c->tx_bytes - last->c.tx_bytes;
-    d.tx_packets = c->tx_packets - last->c.tx_packets;
-    d.rx_dropped = c->rx_dropped - last->c.rx_dropped;
-    d.tx_dropped = c->tx_dropped - last->c.tx_dropped;
-    d.rx_errors = c->rx_errors - last->c.rx_errors;
-    d.tx_errors = c->tx_errors - last->c.tx_errors;
-    last->c = *c;
+    d.rx_bytes = c->rx_bytes - last->rx_bytes;
+    d.rx_packets = c->rx_packets - last->rx_packets;
+    d.tx_bytes = c->tx_bytes - last->tx_bytes;
+    d.tx_packets = c->tx_packets - last->tx_packets;
+    d.rx_dropped = c->rx_dropped - last->rx_dropped;
+    d.tx_dropped = c->tx_dropped - last->tx_dropped;
+    d.rx_errors = c->rx_errors - last->rx_errors;
+    d.tx_errors = c->tx_errors - last->tx_errors;
+    *last = *c;
 
     k = slot_of(bw, sec);
     if (k < 0) {
         k = slot_of(bw, bw->closed + 1);
     }
-    e = entity_get(bw, "ovs", port->name, port->tenant ? port->tenant : "");
     s = touch(bw, e, k);
     /* OVS's rx is what the device sent into the switch: our tx. */
     add_tx(e, s, d.rx_bytes, d.rx_packets);
@@ -1478,7 +1492,9 @@ bw_create(const struct bw_config *cfg, const char *host,
     bw->host_prefix = bw_prefix(host, NULL);
     bw->resolve = resolve;
     bw->aux = aux;
-    entities_grow(bw);
+    if (!hash_key[0] && !hash_key[1]) {
+        vnm_hash_random_key(hash_key, "bandwidth");
+    }
     bw->host_ent = entity_get(bw, "host", "-", "");
     return bw;
 }
@@ -1489,15 +1505,7 @@ bw_destroy(struct bw *bw)
     if (!bw) {
         return;
     }
-    for (size_t i = 0; i < bw->n_buckets; i++) {
-        struct entity *e, *next;
-
-        for (e = bw->buckets[i]; e; e = next) {
-            next = e->next;
-            entity_free(e);
-        }
-    }
-    free(bw->buckets);
+    htable_destroy(&bw->entities, entity_free);
     for (int k = 0; k < N_OPEN; k++) {
         free(bw->open[k].touched);
         pair_map_clear(&bw->open[k].pairs);
@@ -1509,11 +1517,6 @@ bw_destroy(struct bw *bw)
     while (bw->head) {
         batch_pop(bw);
     }
-    for (size_t i = 0; i < bw->n_ovs_last; i++) {
-        free(bw->ovs_last[i].name);
-    }
-    free(bw->ovs_last);
-    free(bw->learned);
     free(bw->live);
     free(bw->host_prefix);
     free(bw->host);
@@ -1523,12 +1526,12 @@ bw_destroy(struct bw *bw)
 void
 bw_foreach_total(const struct bw *bw, bw_totals_func *cb, void *aux)
 {
-    for (size_t i = 0; i < bw->n_buckets; i++) {
-        for (const struct entity *e = bw->buckets[i]; e; e = e->next) {
-            if (!strcmp(e->kind, "port") || !strcmp(e->kind, "vm")
-                || !strcmp(e->kind, "tenant")) {
-                cb(aux, e->kind, e->id, e->tenant, &e->totals);
-            }
+    HTABLE_FOR_EACH (n, &bw->entities) {
+        const struct entity *e = (const struct entity *) n;
+
+        if (!strcmp(e->kind, "port") || !strcmp(e->kind, "vm")
+            || !strcmp(e->kind, "tenant")) {
+            cb(aux, e->kind, e->id, e->tenant, &e->totals);
         }
     }
 }
@@ -1538,7 +1541,7 @@ bw_status(const struct bw *bw, json_t *status)
 {
     json_t *o = json_pack(
         "{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
-        "entities", (json_int_t) bw->n_entities,
+        "entities", (json_int_t) bw->entities.n,
         "deltas", (json_int_t) bw->n_deltas,
         "late", (json_int_t) bw->n_late,
         "forced_closes", (json_int_t) bw->n_forced,

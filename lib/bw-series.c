@@ -400,7 +400,13 @@ bw_hist_clear(struct bw_hist *h)
 double
 bw_hist_quantile(const struct bw_hist *h, double q)
 {
-    uint64_t total = 0, rank, seen = 0;
+    return bw_hist_quantile_zeros(h, 0, q);
+}
+
+double
+bw_hist_quantile_zeros(const struct bw_hist *h, uint64_t zeros, double q)
+{
+    uint64_t total = zeros, rank, seen = zeros;
 
     for (uint32_t i = 0; i < h->n; i++) {
         total += h->count[i];
@@ -409,10 +415,13 @@ bw_hist_quantile(const struct bw_hist *h, double q)
         return 0.0;
     }
     /* Nearest rank: the smallest value with at least q * total samples at
-     * or below it. */
+     * or below it, the zeros first (bucket 0 is the smallest). */
     rank = (uint64_t) ceil(q * (double) total);
     if (rank < 1) {
         rank = 1;
+    }
+    if (seen >= rank) {
+        return 0.0;
     }
     for (uint32_t i = 0; i < h->n; i++) {
         seen += h->count[i];

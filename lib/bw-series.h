@@ -164,5 +164,9 @@ void bw_hist_clear(struct bw_hist *);
 /* The value below which a fraction 'q' (0..1) of the histogram's samples
  * fall (nearest rank), or 0 if empty. */
 double bw_hist_quantile(const struct bw_hist *, double q);
+/* The same with 'zeros' more samples of value 0 (seconds recorded without
+ * traffic, which histograms leave out). */
+double bw_hist_quantile_zeros(const struct bw_hist *, uint64_t zeros,
+                              double q);
 
 #endif /* bw-series.h */

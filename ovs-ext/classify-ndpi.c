@@ -312,16 +312,12 @@ classify_result(struct classifier *c, const void *flow_state,
     }
 
     /* ndpi_protocol2name() prints "MASTER.APP" if both are known and
-     * differ, "MASTER" if only the master is known, else "APP". */
-    if (master == app) {
+     * differ, "MASTER" if only the master is known, else "APP": the
+     * master alone is our 'app' (classify_app_name()). */
+    if (master == app || app == NDPI_PROTOCOL_UNKNOWN) {
         master = NDPI_PROTOCOL_UNKNOWN;
     }
-    if (app == NDPI_PROTOCOL_UNKNOWN) {
-        app = master;
-        master = NDPI_PROTOCOL_UNKNOWN;
-    }
-    copy_name(out->app, sizeof out->app, ndpi_get_proto_name(c->ndpi, app),
-              sizeof out->app);
+    classify_app_name(c, flow_state, out->app, sizeof out->app);
     copy_name(out->master, sizeof out->master,
               (master != NDPI_PROTOCOL_UNKNOWN
                ? ndpi_get_proto_name(c->ndpi, master) : NULL),

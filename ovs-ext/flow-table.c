@@ -500,16 +500,23 @@ is_tcp(const struct ft_entry *e)
 
 /* Records. */
 
+/* The address of key side 's' of 'e' (family 0 for non-IP flows). */
+static void
+side_addr(const struct ft_entry *e, int s, struct vnm_addr *ip)
+{
+    if (e->key.family) {
+        ip->family = e->key.family;
+        memcpy(ip->a, e->key.addr[s], e->key.family == 4 ? 4 : 16);
+    }
+}
+
 static void
 fill_end(const struct flow_table *t, const struct ft_entry *e, int s,
          struct vnm_flow_end *end)
 {
     const struct ft_side *side = &e->side[s];
 
-    if (e->key.family) {
-        end->ip.family = e->key.family;
-        memcpy(end->ip.a, e->key.addr[s], e->key.family == 4 ? 4 : 16);
-    }
+    side_addr(e, s, &end->ip);
     end->port = e->key.port[s];
     memcpy(end->mac, side->mac, sizeof end->mac);
     end->tcp_flags = side->tcp_flags;
@@ -578,10 +585,7 @@ bw_emit(struct flow_table *t, struct ft_entry *e)
 
         d->port[k] = side->port_id;
         memcpy(d->mac[k], side->mac, sizeof d->mac[k]);
-        if (e->key.family) {
-            d->ip[k].family = e->key.family;
-            memcpy(d->ip[k].a, e->key.addr[s], e->key.family == 4 ? 4 : 16);
-        }
+        side_addr(e, s, &d->ip[k]);
         d->packets[k] = e->bw_packets[s];
         d->bytes[k] = e->bw_bytes[s];
         e->bw_packets[s] = e->bw_bytes[s] = 0;

@@ -24,7 +24,6 @@
 #include "lib/util.h"
 
 /* Commands per pipeline: bounds the memory of one batch of replies. */
-#define BATCH_MAX 512
 
 /* Bins of one series read, at most: 11.5 days of 1-s bins, 1.9 years of
  * 1-min bins; beyond, a coarser resolution is the answer. */
@@ -149,34 +148,53 @@ align_up(uint64_t t, uint64_t step)
 
 /* Redis. */
 
-/* Runs the 'n' commands of 'argvs' (command i of 'argcs[i]' arguments) in
- * pipelines of at most BATCH_MAX commands and returns their replies as one
- * array in '*repliesp'.  Prints why on failure. */
-static int
-run_batch(struct ctl_reader *rd, size_t n, const int *argcs,
-          const char *const *const *argvs, json_t **repliesp)
+int
+ctl_query_keys(struct vnm_redis *r, const char *cmd, const char *const *keys,
+               size_t n, const char *const *extra, int n_extra,
+               json_t **repliesp)
 {
+    /* Pipelines of at most this many commands: bounded reply buffers. */
+    enum { BATCH_MAX = 512 };
+    int argc = 2 + n_extra;
+    const char **args = xcalloc(BATCH_MAX * (size_t) argc, sizeof *args);
+    const char *const **argvs = xcalloc(BATCH_MAX, sizeof *argvs);
+    int *argcs = xcalloc(BATCH_MAX, sizeof *argcs);
     json_t *all = json_array();
+    int error = 0;
 
-    for (size_t i = 0; i < n; i += BATCH_MAX) {
-        size_t k = n - i < BATCH_MAX ? n - i : BATCH_MAX;
+    for (size_t start = 0; start < n && !error; start += BATCH_MAX) {
+        size_t m = n - start < BATCH_MAX ? n - start : BATCH_MAX;
         json_t *replies = NULL;
-        int error;
 
-        error = vnm_redis_query_batch(rd->r, k, argcs + i, argvs + i,
-                                      &replies);
-        if (error) {
-            fprintf(stderr, "vnmonctl: reading from Redis failed (%s)\n",
-                    strerror(error));
-            json_decref(all);
-            *repliesp = NULL;
-            return error;
+        for (size_t i = 0; i < m; i++) {
+            const char **a = &args[i * (size_t) argc];
+
+            a[0] = cmd;
+            a[1] = keys[start + i];
+            for (int j = 0; j < n_extra; j++) {
+                a[2 + j] = extra[j];
+            }
+            argvs[i] = a;
+            argcs[i] = argc;
         }
-        json_array_extend(all, replies);
-        json_decref(replies);
+        error = vnm_redis_query_batch(r, m, argcs, argvs, &replies);
+        if (error) {
+            fprintf(stderr, "vnmonctl: %s of %zu keys failed (%s)\n", cmd,
+                    m, strerror(error));
+        } else {
+            json_array_extend(all, replies);
+            json_decref(replies);
+        }
+    }
+    free(args);
+    free(argvs);
+    free(argcs);
+    if (error) {
+        json_decref(all);
+        all = NULL;
     }
     *repliesp = all;
-    return 0;
+    return error;
 }
 
 /* Runs "CMD KEY [ARGS...]" for each of the 'n' 'keys' ('extra' arguments
@@ -186,30 +204,8 @@ run_per_key(struct ctl_reader *rd, const char *cmd, char *const *keys,
             size_t n, const char *const *extra, int n_extra,
             json_t **repliesp)
 {
-    const char **args = xcalloc(n ? n * (size_t) (2 + n_extra) : 1,
-                                sizeof *args);
-    const char **argvs_flat;
-    const char *const **argvs = xcalloc(n ? n : 1, sizeof *argvs);
-    int *argcs = xcalloc(n ? n : 1, sizeof *argcs);
-    int error;
-
-    argvs_flat = args;
-    for (size_t i = 0; i < n; i++) {
-        const char **a = argvs_flat + i * (size_t) (2 + n_extra);
-
-        a[0] = cmd;
-        a[1] = keys[i];
-        for (int j = 0; j < n_extra; j++) {
-            a[2 + j] = extra[j];
-        }
-        argvs[i] = a;
-        argcs[i] = 2 + n_extra;
-    }
-    error = run_batch(rd, n, argcs, argvs, repliesp);
-    free(args);
-    free(argvs);
-    free(argcs);
-    return error;
+    return ctl_query_keys(rd->r, cmd, (const char *const *) keys, n, extra,
+                          n_extra, repliesp);
 }
 
 static void
@@ -738,35 +734,6 @@ ctl_quantile_u64(uint64_t *values, size_t n, double q)
     return values[rank > n ? n - 1 : rank - 1];
 }
 
-double
-ctl_hist_quantile_zeros(const struct bw_hist *h, uint64_t zeros, double q)
-{
-    uint64_t total = zeros, rank, seen = zeros;
-
-    for (uint32_t i = 0; i < h->n; i++) {
-        total += h->count[i];
-    }
-    if (!total) {
-        return 0.0;
-    }
-    /* Nearest rank, as bw_hist_quantile(), with the implied zeros first
-     * (bucket 0 is the smallest). */
-    rank = (uint64_t) ceil(q * (double) total);
-    if (rank < 1) {
-        rank = 1;
-    }
-    if (seen >= rank) {
-        return 0.0;
-    }
-    for (uint32_t i = 0; i < h->n; i++) {
-        seen += h->count[i];
-        if (seen >= rank) {
-            return bw_hist_value(h->bucket[i]);
-        }
-    }
-    return h->n ? bw_hist_value(h->bucket[h->n - 1]) : 0.0;
-}
-
 /* Keeps the largest 'v' and the time of its first occurrence. */
 static void
 note_peak(uint64_t v, uint64_t t, unsigned int precision, uint64_t *peak,
@@ -868,8 +835,8 @@ ctl_series_stats(const struct ctl_series *s, uint64_t link_speed,
          * zeros (bw-series.h). */
         uint64_t zeros = st->recorded > sum_n ? st->recorded - sum_n : 0;
 
-        st->tx.p95 = ctl_hist_quantile_zeros(&tx_hist, zeros, 0.95);
-        st->rx.p95 = ctl_hist_quantile_zeros(&rx_hist, zeros, 0.95);
+        st->tx.p95 = bw_hist_quantile_zeros(&tx_hist, zeros, 0.95);
+        st->rx.p95 = bw_hist_quantile_zeros(&rx_hist, zeros, 0.95);
         /* A bucket's midpoint may exceed the exact peak (max fields):
          * the p95 cannot. */
         if (st->tx.p95 > (double) st->tx.peak) {

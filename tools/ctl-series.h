@@ -57,6 +57,15 @@
 struct json_t;
 struct vnm_redis;
 
+/* Runs "CMD KEY [EXTRA...]" for each of the 'n' 'keys' ('n_extra'
+ * arguments after the key, the same for every key) in pipelines, and
+ * stores the replies, one per key in order, in '*repliesp' (NULL on
+ * failure).  Returns 0 or an errno value after printing why. */
+int ctl_query_keys(struct vnm_redis *, const char *cmd,
+                   const char *const *keys, size_t n,
+                   const char *const *extra, int n_extra,
+                   struct json_t **repliesp);
+
 /* A reader: a borrowed Redis connection, the time "now" that ranges are
  * relative to, and caches of what several reads share (the hosts' coverage
  * and gaps, the inventories).  'r' must outlive the reader. */
@@ -222,10 +231,6 @@ int ctl_stats_refine_peak(struct ctl_reader *, const struct ctl_entity *e,
 /* The 'q' quantile (0..1, nearest rank) of 'n' values, which it sorts in
  * place; 0 if 'n' is 0. */
 uint64_t ctl_quantile_u64(uint64_t *values, size_t n, double q);
-/* The 'q' quantile of histogram 'h' with 'zeros' more samples of value 0
- * (seconds recorded without traffic, bw-series.h). */
-double ctl_hist_quantile_zeros(const struct bw_hist *h, uint64_t zeros,
-                               double q);
 
 /* JSON.  Bins: [{"time", "tx_bytes", "tx_packets", "rx_bytes",
  * "rx_packets"} ...]; 'm'/'h' bins add "recorded", "tx_max_bytes",

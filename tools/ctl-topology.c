@@ -30,6 +30,7 @@
 #include "lib/redis.h"
 #include "lib/util.h"
 #include "ovs-ext/inventory.h"
+#include "tools/ctl-series.h"
 #include "tools/svg.h"
 #include "tools/vnmonctl.h"
 
@@ -38,7 +39,6 @@
 #define MINUTE_BINS_MAX 86400
 
 /* Commands per pipelined batch: bounds the memory of one round trip. */
-#define BATCH_MAX 512
 
 /* Fill colours of tenants in --dot output, in order of tenant name. */
 static const char *const tenant_colors[] = {
@@ -126,38 +126,15 @@ query_keys(struct vnm_redis *r, const char *cmd, const json_t *keys,
            json_t **repliesp)
 {
     size_t n = json_array_size(keys);
-    json_t *all = json_array();
+    const char **v = xcalloc(n ? n : 1, sizeof *v);
+    int error;
 
-    for (size_t start = 0; start < n; start += BATCH_MAX) {
-        size_t m = n - start < BATCH_MAX ? n - start : BATCH_MAX;
-        const char **argvs_flat = xcalloc(2 * m, sizeof *argvs_flat);
-        const char *const **argvs = xcalloc(m, sizeof *argvs);
-        int *argcs = xcalloc(m, sizeof *argcs);
-        json_t *replies = NULL;
-        int error;
-
-        for (size_t i = 0; i < m; i++) {
-            argvs_flat[2 * i] = cmd;
-            argvs_flat[2 * i + 1] = json_string_value(
-                json_array_get(keys, start + i));
-            argvs[i] = &argvs_flat[2 * i];
-            argcs[i] = 2;
-        }
-        error = vnm_redis_query_batch(r, m, argcs, argvs, &replies);
-        free(argvs_flat);
-        free(argvs);
-        free(argcs);
-        if (error) {
-            fprintf(stderr, "vnmonctl: %s of %zu keys failed (%s)\n", cmd, m,
-                    strerror(error));
-            json_decref(all);
-            return error;
-        }
-        json_array_extend(all, replies);
-        json_decref(replies);
+    for (size_t i = 0; i < n; i++) {
+        v[i] = json_string_value(json_array_get(keys, i));
     }
-    *repliesp = all;
-    return 0;
+    error = ctl_query_keys(r, cmd, v, n, NULL, 0, repliesp);
+    free(v);
+    return error;
 }
 
 /* The hosts to show: 'host', or the union of the inventory and bandwidth

@@ -311,11 +311,8 @@ cmd_status(struct vnm_redis *r, const struct ctl_options *opts)
     size_t i;
     int error;
 
-    error = vnm_redis_query(r, &members, "SMEMBERS vnm:daemons");
+    error = ctl_query(r, &members, "SMEMBERS vnm:daemons");
     if (error) {
-        fprintf(stderr, "vnmonctl: SMEMBERS vnm:daemons failed (%s)\n",
-                json_is_string(members) ? json_string_value(members)
-                : strerror(error));
         json_decref(members);
         json_decref(daemons);
         return 2;
@@ -586,13 +583,8 @@ cmd_inventory(struct vnm_redis *r, const struct ctl_options *opts)
     if (opts->host) {
         members = json_pack("[s]", opts->host);
     } else {
-        error = vnm_redis_query(r, &members, "SMEMBERS %s",
-                                INVENTORY_HOSTS_KEY);
+        error = ctl_query(r, &members, "SMEMBERS %s", INVENTORY_HOSTS_KEY);
         if (error) {
-            fprintf(stderr, "vnmonctl: SMEMBERS %s failed (%s)\n",
-                    INVENTORY_HOSTS_KEY,
-                    json_is_string(members) ? json_string_value(members)
-                    : strerror(error));
             json_decref(members);
             json_decref(inventories);
             return 2;

@@ -78,19 +78,19 @@ test_quantile_zeros(void **state)
     /* 10 seconds of 1000 bytes. */
     bw_hist_add(&h, b, 10);
     /* Alone: p95 is 1000 within the bucket error. */
-    v = ctl_hist_quantile_zeros(&h, 0, 0.95);
+    v = bw_hist_quantile_zeros(&h, 0, 0.95);
     assert_true(fabs(v - 1000) / 1000 < 0.044);
     /* With 90 implied zeros, rank 95 of 100 falls in the 1000s. */
-    v = ctl_hist_quantile_zeros(&h, 90, 0.95);
+    v = bw_hist_quantile_zeros(&h, 90, 0.95);
     assert_true(fabs(v - 1000) / 1000 < 0.044);
     /* With 200 zeros (rank 200 of 210), p95 is 0. */
-    assert_true(ctl_hist_quantile_zeros(&h, 200, 0.95) == 0.0);
+    assert_true(bw_hist_quantile_zeros(&h, 200, 0.95) == 0.0);
     /* With 189 (rank 189.05 -> 190 of 199 is past the zeros). */
-    assert_true(ctl_hist_quantile_zeros(&h, 189, 0.95) > 0.0);
+    assert_true(bw_hist_quantile_zeros(&h, 189, 0.95) > 0.0);
     /* Empty. */
     bw_hist_clear(&h);
-    assert_true(ctl_hist_quantile_zeros(&h, 0, 0.95) == 0.0);
-    assert_true(ctl_hist_quantile_zeros(&h, 5, 0.95) == 0.0);
+    assert_true(bw_hist_quantile_zeros(&h, 0, 0.95) == 0.0);
+    assert_true(bw_hist_quantile_zeros(&h, 5, 0.95) == 0.0);
     free(h.bucket);
     free(h.count);
 }
