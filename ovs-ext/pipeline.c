@@ -277,41 +277,45 @@ complete_record(struct pipeline *p, struct vnm_flow *rec)
 static void
 drain_deltas(struct pipeline *p, bool final)
 {
-    uint64_t closed = UINT64_MAX;
+    /* Every second before 'upto' is closed by all workers. */
+    uint64_t upto = final ? 0 : UINT64_MAX;
 
     if (!p->bw.delta) {
         return;
     }
-    /* Watermarks first: every delta of an earlier second was pushed before
-     * its worker published the watermark, so it is drained below. */
     for (size_t i = 0; i < p->n_workers; i++) {
-        struct worker *wk = &p->workers[i];
-        uint64_t w;
+        struct worker *w = &p->workers[i];
 
         if (final) {
-            /* Stopped, tables flushed: their current second is done too;
-             * the latest of them bounds what was seen. */
-            w = wk->started ? flow_table_bw_second(wk->ft) + 1 : 0;
-            closed = (closed == UINT64_MAX || w > closed) ? w : closed;
-            continue;
+            /* Stopped, tables flushed: the current seconds are done too,
+             * up to the latest of them. */
+            uint64_t next = flow_table_bw_second(w->ft) + 1;
+
+            if (w->started && next > upto) {
+                upto = next;
+            }
+        } else {
+            /* Watermarks before the queues: a worker pushes a second's
+             * deltas before it publishes the second as closed. */
+            uint64_t sec = atomic_load_explicit(&w->bw_second,
+                                                memory_order_acquire);
+
+            if (sec < upto) {
+                upto = sec;
+            }
         }
-        w = atomic_load_explicit(&wk->bw_second, memory_order_acquire);
-        closed = w < closed ? w : closed;
     }
     for (size_t i = 0; i < p->n_workers; i++) {
         struct record_queue *q = &p->workers[i].bw_queue;
         const struct flow_bw_delta *d;
 
         while ((d = record_queue_peek_elem(q))) {
-            struct flow_bw_delta copy = *d;
-
+            p->bw.delta(p->bw.aux, d);
             record_queue_pop_done(q);
-            p->bw.delta(p->bw.aux, &copy);
         }
     }
-    /* A worker at second S has closed every second before S. */
-    if (closed != UINT64_MAX && closed > 1 && closed - 1 > p->bw_closed) {
-        p->bw_closed = closed - 1;
+    if (upto != UINT64_MAX && upto > 1 && upto - 1 > p->bw_closed) {
+        p->bw_closed = upto - 1;
         p->bw.close(p->bw.aux, p->bw_closed);
     }
 }
