@@ -43,6 +43,12 @@ iperf()
         --pacing-timer 1000 >/dev/null
 }
 
+# Start 30-40 s into a minute, so that the traffic (about 95 s) spans the
+# whole of the next minute: the minute checks need one.
+"$PYTHON" -c '
+import time
+while not 30 <= time.time() % 60 < 40:
+    time.sleep(0.5)'
 iperf "$RATE" 66 &
 IPERF_PID=$!
 sleep 30
@@ -68,6 +74,7 @@ export VNMONCTL VNM_REDIS_SOCK VNM_LAB_DIR
 import sys
 sys.path.insert(0, __import__("os").environ["VNM_TOP"] + "/tests/system")
 from bwcheck import *
+import json
 
 r = Redis(sys.argv[1])
 host, wire = sys.argv[2], int(sys.argv[3])
@@ -158,8 +165,19 @@ ttl = int(r.cmd("TTL", "vnm:t:%s:{%s}:bw:s:port:t1vm1:%d"
 assert 0 < ttl <= 3600 + 60, ttl
 print("ok - 1-s keys expire (TTL %d s)" % ttl)
 
+# The VM's recent flows: its iperf3 flows, newest first.
+recent = [json.loads(x) for x in r.cmd(
+    "LRANGE", "vnm:t:%s:{%s}:flows:vm:%s" % (ten, host, vm1), 0, -1)]
+assert recent, "no recent flows for t1vm1"
+assert all(vm1 in (f["src"]["in"]["vm"], f["dst"]["in"]["vm"])
+           for f in recent), recent
+assert any(f["dst"]["port"] == 5201 and f["ip_proto"] == 17
+           and f["src"]["in"]["vm"] == vm1 for f in recent), recent
+print("ok - recent flows of t1vm1: %d records, its iperf3 flows among them"
+      % len(recent))
+
 # vnmonctl's views against the same traffic.
-import json, os, subprocess
+import os, subprocess
 def ctl(*args):
     out = subprocess.run([os.environ["VNMONCTL"], "--redis",
                           "unix:" + os.environ["VNM_REDIS_SOCK"], *args,
