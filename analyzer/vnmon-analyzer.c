@@ -19,6 +19,7 @@
 #include <event2/event.h>
 
 #include "analyzer/incident.h"
+#include "analyzer/tenancy.h"
 #include "lib/conf.h"
 #include "lib/counter.h"
 #include "lib/daemon.h"
@@ -53,6 +54,7 @@ struct analyzer {
     int64_t incident_idle_ms;
     int64_t max_incidents;
     struct incident_table *incidents;
+    struct tenancy *tenancy;    /* tenancy: the network view (host->net). */
 
     /* Flow streams, read with a consumer group. */
     const char *group;          /* [analyzer] group. */
@@ -63,6 +65,27 @@ struct analyzer {
     uint64_t next_discover_ms;
     struct event *poll_ev;
 };
+
+/* tenancy: gives 'flow' (read from stream 's') its host and lets the
+ * network view learn from it, before the detectors see it. */
+static void
+analyzer_net_flow(struct analyzer *a, const struct stream *s,
+                  struct vnm_flow *flow)
+{
+    if (!flow->host[0]) {
+        /* "vnm:{HOST}:flows" */
+        const char *open = strchr(s->key, '{');
+        const char *close = open ? strchr(open, '}') : NULL;
+
+        if (close) {
+            size_t n = (size_t) (close - open);   /* Length + 1. */
+
+            vnm_strlcpy(flow->host, open + 1,
+                        n < sizeof flow->host ? n : sizeof flow->host);
+        }
+    }
+    tenancy_learn(a->tenancy, flow, vnm_time_wall_ms());
+}
 
 /* Hands one flow record to every detector. */
 static void
@@ -173,6 +196,7 @@ read_stream(struct analyzer *a, struct stream *s)
                         s->key, id ? id : "?", perror ? perror : "no JSON");
         } else {
             VNM_COUNTER_INC(flows_consumed);
+            analyzer_net_flow(a, s, &flow);     /* tenancy */
             run_detectors(a, &flow);
         }
         free(perror);
@@ -288,7 +312,8 @@ analyzer_configure(void *a_, struct vnm_daemon *d,
         return vnm_conf_error(own, "group", "\"%s\": must be non-empty, "
                               "without spaces", a->group);
     }
-    return NULL;
+    /* tenancy */
+    return tenancy_configure(a->tenancy, config);
 }
 
 static char *
@@ -366,11 +391,14 @@ analyzer_stop(void *a_, struct vnm_daemon *d)
 int
 main(int argc, char *argv[])
 {
-    static const char *const named[] = { "detector", "sink", NULL };
-    static const struct vnm_daemon_spec spec = {
+    static const char *const named[] = { "detector", "sink", "protected",
+                                         "allow", NULL };
+    static const char *const sections[] = { "tenancy", "policy", NULL };
+    static struct vnm_daemon_spec spec = {
         .name = "analyzer",
         .summary = "run detector plugins on flow records and deliver "
                    "incidents to alert sinks",
+        .sections = sections,
         .named_sections = named,
         .plugin_kinds = (1u << VNM_PLUGIN_DETECTOR) | (1u << VNM_PLUGIN_SINK),
         .emit = analyzer_emit,
@@ -381,6 +409,11 @@ main(int argc, char *argv[])
         .stop = analyzer_stop,
     };
     struct analyzer a = { .daemon = NULL };
+    int status;
 
-    return vnm_daemon_main(&spec, &a, argc, argv);
+    a.tenancy = tenancy_create();                       /* tenancy */
+    spec.net = tenancy_net_ops(a.tenancy);
+    status = vnm_daemon_main(&spec, &a, argc, argv);
+    tenancy_destroy(a.tenancy);
+    return status;
 }

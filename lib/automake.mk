@@ -2,6 +2,7 @@
 # layer, daemon basics).  Not installed.
 noinst_LTLIBRARIES += lib/libvnmon-core.la
 lib_libvnmon_core_la_SOURCES = \
+	analyzer/tenancy.c analyzer/tenancy.h \
 	lib/bw-series.c lib/bw-series.h \
 	lib/conf.c lib/conf.h \
 	lib/flow-codec.c lib/flow-codec.h \

@@ -663,6 +663,7 @@ vnm_daemon_main(const struct vnm_daemon_spec *spec, void *aux, int argc,
         /* Loading the plugins checks their sections too. */
         d.loader = vnm_loader_create(spec->name, d.host_id, d.plugin_dir,
                                      spec->plugin_kinds, spec->emit, aux);
+        vnm_loader_set_net(d.loader, spec->net);
         error = vnm_loader_load_config(d.loader, d.config);
         if (error) {
             fprintf(stderr, "vnmon-%s: %s\n", spec->name, error);
@@ -712,6 +713,7 @@ vnm_daemon_main(const struct vnm_daemon_spec *spec, void *aux, int argc,
 
     d.loader = vnm_loader_create(spec->name, d.host_id, d.plugin_dir,
                                  spec->plugin_kinds, spec->emit, aux);
+    vnm_loader_set_net(d.loader, spec->net);
     error = vnm_loader_load_config(d.loader, d.config);
     if (!error && spec->start) {
         error = spec->start(aux, &d);

@@ -46,6 +46,7 @@ struct vnm_daemon_spec {
                                         * plugin kinds. */
     unsigned plugin_kinds;      /* Bits 1u << enum vnm_plugin_kind. */
     vnm_emit_alert_func *emit;  /* host->emit_alert() of detectors. */
+    const struct vnm_net_ops *net; /* host->net of detectors, or null. */
 
     /* Reads the daemon's own keys from 'config' (its [NAME] section holds
      * the common keys too).  Returns NULL or a malloc'd error. */

@@ -28,6 +28,7 @@ struct vnm_loader {
     char *plugin_dir;
     unsigned kinds;
     vnm_emit_alert_func *emit;
+    const struct vnm_net_ops *net; /* Lent to detectors, or null. */
     void *aux;
     struct vnm_plugin_instance **instances;
     size_t n_instances;
@@ -79,6 +80,12 @@ vnm_loader_create(const char *daemon, const char *host_id,
     loader->emit = emit;
     loader->aux = aux;
     return loader;
+}
+
+void
+vnm_loader_set_net(struct vnm_loader *loader, const struct vnm_net_ops *net)
+{
+    loader->net = net;
 }
 
 static void
@@ -429,6 +436,7 @@ vnm_loader_load(struct vnm_loader *loader, const char *path, const char *name,
         .emit_alert = host_emit_alert,
         .count = host_count,
         .host_private = inst,
+        .net = kind == VNM_PLUGIN_DETECTOR ? loader->net : NULL,
     };
 
     retval = p->init(&inst->host, conf, &inst->state);

@@ -64,6 +64,10 @@ typedef int vnm_emit_alert_func(void *aux, struct vnm_plugin_instance *inst,
 struct vnm_loader *vnm_loader_create(const char *daemon, const char *host_id,
                                      const char *plugin_dir, unsigned kinds,
                                      vnm_emit_alert_func *emit, void *aux);
+/* Lends 'net' (static storage, or null) as host->net to the detectors
+ * loaded after this call. */
+void vnm_loader_set_net(struct vnm_loader *, const struct vnm_net_ops *net);
+
 /* Destroys every instance (destroy(), then dlclose(), in reverse load
  * order) and the loader.  Accepts null. */
 void vnm_loader_destroy(struct vnm_loader *);

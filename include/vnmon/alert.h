@@ -31,6 +31,13 @@ enum vnm_severity {
     VNM_SEV_CRITICAL,
 };
 
+/* Where an incident is in its life (set by the host for sinks). */
+enum vnm_alert_state {
+    VNM_ALERT_OPEN = 0,         /* A new incident: its first delivery. */
+    VNM_ALERT_UPDATE,           /* The incident grew (rate-limited). */
+    VNM_ALERT_RESOLVED,         /* Quiet for [analyzer] incident_idle. */
+};
+
 /* An alert, as emitted by a detector and as delivered to a sink.  Strings
  * may be null where noted.  Borrowed in both directions (see plugin.h). */
 struct vnm_alert {
@@ -59,7 +66,25 @@ struct vnm_alert {
     uint64_t total_packets;     /* Sum of 'packets' over them. */
     uint64_t total_bytes;       /* Sum of 'bytes' over them. */
     uint32_t n_updates;         /* 0 for a new incident, then 1, 2... */
+
+    /* Appended in ABI 1.1, set by the host for sinks. */
+    enum vnm_alert_state state;
+    const char *json;           /* The alert record (doc/alerts.md) as one
+                                 * line of compact JSON, without newline:
+                                 * what sinks should deliver. */
 };
+
+/* "open", "update", "resolved". */
+static inline const char *
+vnm_alert_state_name(enum vnm_alert_state state)
+{
+    switch (state) {
+    case VNM_ALERT_OPEN: return "open";
+    case VNM_ALERT_UPDATE: return "update";
+    case VNM_ALERT_RESOLVED: return "resolved";
+    }
+    return "unknown";
+}
 
 /* The lowercase name of 'severity' ("info" ... "critical"). */
 static inline const char *

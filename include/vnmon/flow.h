@@ -96,9 +96,63 @@ struct vnm_labels {
     struct vnm_label label[VNM_MAX_LABELS];
 };
 
+/* What one side of a flow sent of the protocols that vouch for addresses
+ * (ARP, IPv6 Neighbor Discovery, DHCP), for the detectors of forged
+ * addresses and rogue servers.  Appended in ABI 1.1.  Zero if the side sent
+ * none of them. */
+enum {
+    VNM_ARP_REQUEST = 1 << 0,   /* Sent an ARP request... */
+    VNM_ARP_REPLY = 1 << 1,     /* ...a reply... */
+    VNM_ARP_GRATUITOUS = 1 << 2, /* ...one whose sender IP = target IP... */
+    VNM_ARP_SHA_MISMATCH = 1 << 3, /* ...one whose sender MAC was not its
+                                    * Ethernet source. */
+};
+enum {
+    VNM_ND_RS = 1 << 0,         /* ICMPv6 133 router solicitation sent. */
+    VNM_ND_RA = 1 << 1,         /* 134 router advertisement. */
+    VNM_ND_NS = 1 << 2,         /* 135 neighbor solicitation. */
+    VNM_ND_NA = 1 << 3,         /* 136 neighbor advertisement. */
+    VNM_ND_REDIRECT = 1 << 4,   /* 137 redirect. */
+};
+struct vnm_flow_ctl {
+    uint8_t arp;                /* VNM_ARP_* seen in what it sent. */
+    uint8_t arp_sha[6];         /* Sender MAC of its first ARP frame. */
+    uint8_t nd;                 /* VNM_ND_* seen in what it sent. */
+    uint8_t nd_flags;           /* First NA's R/S/O bits (0xe0), or first
+                                 * RA's M/O bits (0xc0). */
+    uint8_t has_nd_lladdr;      /* 'nd_lladdr' is valid. */
+    uint8_t nd_lladdr[6];       /* Link-layer address option of its first ND
+                                 * frame that had one: source (RS, RA, NS)
+                                 * or target (NA). */
+    uint8_t nd_target[16];      /* Target of its first NS, NA or redirect. */
+    uint8_t has_icmp;           /* 'icmp_type'/'icmp_code' are valid. */
+    uint8_t icmp_type;          /* Of its first ICMP/ICMPv6 message. */
+    uint8_t icmp_code;
+    uint8_t dhcpv6;             /* 'dhcp_types' are DHCPv6 msg-types. */
+    uint32_t dhcp_types;        /* Bit n set: DHCP message type n (option
+                                 * 53: 2 OFFER, 5 ACK, 6 NAK...) or DHCPv6
+                                 * msg-type n (2 ADVERTISE, 7 REPLY...)
+                                 * sent. */
+};
+
+/* The carrier of a tunnelled flow ('tunnel_type' != 0): outer addresses of
+ * its first frame.  Appended in ABI 1.1. */
+struct vnm_flow_outer {
+    struct vnm_addr src_ip, dst_ip; /* Outer IP, family 4 or 6. */
+    uint16_t src_port, dst_port;    /* Outer UDP ports (0 for GRE, IP in
+                                     * IP). */
+};
+
 /* One bidirectional flow.  'src' is the side that sent first (the
  * initiator), 'dst' the other; a direction with no frames yet has
- * packets == 0. */
+ * packets == 0.
+ *
+ * Flows of ARP, ICMPv6 Neighbor Discovery (133..137) and DHCP/DHCPv6 (UDP
+ * ports 67, 68, 546, 547) are one-way, one per sender and ingress port:
+ * the sender is 'src', 'dst' stays empty (packets == 0), so that a forged
+ * frame never merges into a genuine flow.  An ARP record carries the
+ * sender and target protocol addresses as 'src.ip' and 'dst.ip' (family
+ * 4). */
 struct vnm_flow {
     uint64_t id;                /* Unique per agent run. */
     uint64_t first_ms;          /* First frame, ms since the epoch. */
@@ -126,6 +180,14 @@ struct vnm_flow {
     char server_name[VNM_SERVER_NAME_SIZE]; /* Host name or TLS SNI. */
 
     struct vnm_labels labels;   /* Added by enrichers. */
+
+    /* Appended in ABI 1.1. */
+    struct vnm_flow_ctl src_ctl; /* Address protocols 'src' sent. */
+    struct vnm_flow_ctl dst_ctl; /* Address protocols 'dst' sent. */
+    struct vnm_flow_outer outer; /* Tunnel carrier, if 'tunnel_type'. */
+    char host[VNM_ID_SIZE];     /* Hypervisor (host id) that saw the flow:
+                                 * "" in the agent, set by the analyzer from
+                                 * the record's "host" member. */
 };
 
 /* Adds 'key' = 'value' to 'labels', truncating both to their arrays.

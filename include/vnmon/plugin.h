@@ -76,13 +76,14 @@
 #include "vnmon/alert.h"
 #include "vnmon/conf.h"
 #include "vnmon/flow.h"
+#include "vnmon/net.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
 #define VNM_PLUGIN_ABI_MAJOR 1  /* Bump on any incompatible change. */
-#define VNM_PLUGIN_ABI_MINOR 0  /* Bump when members are appended. */
+#define VNM_PLUGIN_ABI_MINOR 1  /* Bump when members are appended. */
 
 /* The size of 'struct vnm_plugin' in ABI 1.0, the smallest the loader takes. */
 #define VNM_PLUGIN_SIZE_1_0 72
@@ -165,6 +166,11 @@ struct vnm_host {
     void (*count)(const struct vnm_host *, const char *name, uint64_t delta);
 
     void *host_private;         /* The host's; a plugin must not touch it. */
+
+    /* Appended in ABI 1.1. */
+    /* The virtual network and its policy (vnmon/net.h); lent to detectors
+     * by the analyzer, null elsewhere. */
+    const struct vnm_net_ops *net;
 };
 
 /* True if the host table 'h' has member 'member' (it may be older). */

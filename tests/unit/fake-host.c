@@ -21,6 +21,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "analyzer/tenancy.h"
 #include "lib/conf.h"
 #include "lib/loader.h"
 #include "lib/log.h"
@@ -231,6 +232,14 @@ fake_host_create(const char *kind, const char *name, const char *text)
         }
         fh->conf = vnm_config_section(fh->config, kind, name);
     }
+    fh->tenancy = tenancy_create();
+    if (fh->config) {
+        char *error = tenancy_configure(fh->tenancy, fh->config);
+
+        if (error) {
+            fail_msg("fake host network view: %s", error);
+        }
+    }
     fh->name = xstrdup(name);
     fh->log = xzalloc(1);
     fh->log_allocated = 1;
@@ -249,6 +258,7 @@ fake_host_create(const char *kind, const char *name, const char *text)
         .now_ms = fake_now_ms,
         .monotonic_ms = fake_monotonic_ms,
         .emit_alert = fake_emit_alert,
+        .net = tenancy_net_ops(fh->tenancy),
         .count = fake_count,
         .host_private = fh,
     };
@@ -289,7 +299,19 @@ fake_host_destroy(struct fake_host *fh)
     free(fh->log);
     free(fh->name);
     vnm_config_destroy(fh->config);
+    tenancy_destroy(fh->tenancy);
     free(fh);
+}
+
+/* Loads inventory text; see fake-host.h. */
+void
+fake_host_set_inventory(struct fake_host *fh, const char *text)
+{
+    char *error = tenancy_load_inventory(fh->tenancy, "inventory.conf", text);
+
+    if (error) {
+        fail_msg("fake host inventory: %s", error);
+    }
 }
 
 /* Returns counter 'name'; see fake-host.h. */

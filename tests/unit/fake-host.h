@@ -9,7 +9,10 @@
  * its configuration getters read a section parsed from a string with
  * lib/conf.h and report errors as the real host does ("FILE:LINE: KEY:
  * reason", logged at ERR, EINVAL); its clocks return what the test set;
- * emit_alert() records deep copies of the alerts; count() keeps counters.
+ * emit_alert() records deep copies of the alerts; count() keeps counters;
+ * 'net' is the analyzer's real tenancy module (analyzer/tenancy.c) built
+ * from the same text's [tenancy], [policy], [protected "NAME"] and [allow
+ * "NAME"] sections, with ports from fake_host_set_inventory().
  *
  * It is stricter than the real host where the real one copes with a plugin
  * bug: an alert without kind, key or summary, more than
@@ -94,6 +97,9 @@ struct fake_host {
     size_t n_counters;
 
     char *conf_error;           /* Last getter error, or null. */
+
+    struct tenancy *tenancy;    /* host.net: analyzer/tenancy.c, configured
+                                 * from the creation text. */
 };
 
 /* Creates a fake host for plugin instance 'name' of kind 'kind'
@@ -104,6 +110,10 @@ struct fake_host {
  * fake_host_destroy(). */
 struct fake_host *fake_host_create(const char *kind, const char *name,
                                    const char *text);
+/* Loads inventory file text 'text' (analyzer/tenancy.h) into the fake
+ * host's network view; a parse error fails the current test. */
+void fake_host_set_inventory(struct fake_host *fh, const char *text);
+
 /* Frees 'fh' and everything it recorded.  Accepts null. */
 void fake_host_destroy(struct fake_host *fh);
 
