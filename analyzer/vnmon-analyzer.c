@@ -19,6 +19,7 @@
 #include <event2/event.h>
 
 #include "analyzer/incident.h"
+#include "analyzer/net-sync.h"
 #include "analyzer/tenancy.h"
 #include "lib/conf.h"
 #include "lib/counter.h"
@@ -55,6 +56,7 @@ struct analyzer {
     int64_t max_incidents;
     struct incident_table *incidents;
     struct tenancy *tenancy;    /* tenancy: the network view (host->net). */
+    struct net_sync *net_sync;  /* tenancy: ...kept in step with Redis. */
 
     /* Flow streams, read with a consumer group. */
     const char *group;          /* [analyzer] group. */
@@ -84,7 +86,9 @@ analyzer_net_flow(struct analyzer *a, const struct stream *s,
                         n < sizeof flow->host ? n : sizeof flow->host);
         }
     }
-    tenancy_learn(a->tenancy, flow, vnm_time_wall_ms());
+    if (tenancy_learn(a->tenancy, flow, vnm_time_wall_ms())) {
+        net_sync_learned(a->net_sync, flow->host);
+    }
 }
 
 /* Hands one flow record to every detector. */
@@ -218,6 +222,8 @@ poll_cb(evutil_socket_t fd, short what, void *a_)
     if (!vnm_redis_is_connected(vnm_daemon_redis(a->daemon))) {
         return;                 /* The heartbeat reconnects. */
     }
+    net_sync_run(a->net_sync, vnm_daemon_redis(a->daemon),  /* tenancy */
+                 vnm_time_wall_ms(), false);
     if (now >= a->next_discover_ms) {
         discover_streams(a);
         a->next_discover_ms = now + DISCOVER_MS;
@@ -412,8 +418,10 @@ main(int argc, char *argv[])
     int status;
 
     a.tenancy = tenancy_create();                       /* tenancy */
+    a.net_sync = net_sync_create(a.tenancy);
     spec.net = tenancy_net_ops(a.tenancy);
     status = vnm_daemon_main(&spec, &a, argc, argv);
+    net_sync_destroy(a.net_sync);
     tenancy_destroy(a.tenancy);
     return status;
 }

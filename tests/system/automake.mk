@@ -13,6 +13,7 @@ SYSTEM_TESTS += \
 	tests/system/test-flows.sh \
 	tests/system/test-agent-restarts.sh \
 	tests/system/test-detect-scan.sh \
+	tests/system/test-tenancy.sh \
 	tests/system/test-bandwidth.sh \
 	tests/system/test-bw-outage.sh
 # vnmonctl's bandwidth views on a synthetic data set.
