@@ -8,3 +8,5 @@ dist_doc_DATA += README.md \
 	doc/prometheus.md \
 	doc/redis-keys.md \
 	doc/vnmonctl.md
+# Alerts: incidents, the alert record, the detectors.
+dist_doc_DATA += doc/alerts.md

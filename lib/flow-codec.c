@@ -37,6 +37,14 @@ static const char *const tunnel_names[] = {
     "", "vxlan", "geneve", "gre", "ipip",
 };
 
+/* The bits of struct vnm_flow_ctl's 'arp' and 'nd', by bit number. */
+static const char *const arp_names[] = {
+    "request", "reply", "gratuitous", "sha-mismatch",
+};
+static const char *const nd_names[] = {
+    "rs", "ra", "ns", "na", "redirect",
+};
+
 const char *
 flow_event_name(enum vnm_flow_event event)
 {
@@ -179,6 +187,29 @@ utf8_valid(const unsigned char *p)
     return n;
 }
 
+/* Cuts 's' (valid UTF-8 before it was truncated) before a character that
+ * truncation left incomplete at its end. */
+static void
+utf8_trim(char *s)
+{
+    size_t len = strlen(s);
+    size_t i = len;
+    unsigned char c;
+    size_t need;
+
+    while (i > 0 && len - i < 3 && ((unsigned char) s[i - 1] & 0xc0) == 0x80) {
+        i--;
+    }
+    if (!i) {
+        return;
+    }
+    c = (unsigned char) s[i - 1];
+    need = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+    if (need > len - (i - 1)) {
+        s[i - 1] = '\0';
+    }
+}
+
 /* A JSON string for 's', with bytes that are not valid UTF-8 replaced by
  * U+FFFD (strings come from packets; jansson refuses invalid UTF-8). */
 static json_t *
@@ -237,13 +268,163 @@ end_to_json(const struct vnm_flow_end *e)
     return j;
 }
 
+static bool
+bytes_are_zero(const uint8_t *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (p[i]) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* True if 'c' says nothing (no "src_ctl"/"dst_ctl" member). */
+static bool
+ctl_is_zero(const struct vnm_flow_ctl *c)
+{
+    return (!c->arp && bytes_are_zero(c->arp_sha, sizeof c->arp_sha)
+            && !c->nd && !c->nd_flags && !c->has_nd_lladdr
+            && bytes_are_zero(c->nd_lladdr, sizeof c->nd_lladdr)
+            && bytes_are_zero(c->nd_target, sizeof c->nd_target)
+            && !c->has_icmp && !c->icmp_type && !c->icmp_code
+            && !c->dhcpv6 && !c->dhcp_types);
+}
+
+/* Which members of a "src_ctl"/"dst_ctl" object 'c' has: flow_to_json()
+ * and flow_to_jsonl() write the same ones. */
+static bool
+ctl_has_arp_sha(const struct vnm_flow_ctl *c)
+{
+    return c->arp || !bytes_are_zero(c->arp_sha, sizeof c->arp_sha);
+}
+
+static bool
+ctl_has_nd_flags(const struct vnm_flow_ctl *c)
+{
+    return (c->nd & (VNM_ND_RA | VNM_ND_NA)) || c->nd_flags;
+}
+
+static bool
+ctl_has_nd_target(const struct vnm_flow_ctl *c)
+{
+    return ((c->nd & (VNM_ND_NS | VNM_ND_NA | VNM_ND_REDIRECT))
+            || !bytes_are_zero(c->nd_target, sizeof c->nd_target));
+}
+
+static bool
+ctl_has_icmp(const struct vnm_flow_ctl *c)
+{
+    return c->has_icmp || c->icmp_type || c->icmp_code;
+}
+
+static void
+format_nd_target(const struct vnm_flow_ctl *c, char buf[64])
+{
+    struct vnm_addr a = { .family = 6 };
+
+    memcpy(a.a, c->nd_target, sizeof a.a);
+    vnm_addr_format(&a, buf, 64);
+}
+
+/* The names of the bits of 'bits' set, from 'names' ('n' of them), as a
+ * JSON array. */
+static json_t *
+bits_to_json(unsigned bits, const char *const *names, size_t n)
+{
+    json_t *j = json_array();
+
+    for (size_t i = 0; i < n; i++) {
+        if (bits & (1u << i)) {
+            json_array_append_new(j, json_string(names[i]));
+        }
+    }
+    return j;
+}
+
+/* 'c' as a JSON object, or NULL if it says nothing. */
+static json_t *
+ctl_to_json(const struct vnm_flow_ctl *c)
+{
+    char buf[64];
+    json_t *j;
+
+    if (ctl_is_zero(c)) {
+        return NULL;
+    }
+    j = json_object();
+    if (c->arp) {
+        json_object_set_new(j, "arp", bits_to_json(
+            c->arp, arp_names, VNM_ARRAY_SIZE(arp_names)));
+    }
+    if (ctl_has_arp_sha(c)) {
+        format_mac(c->arp_sha, buf);
+        json_object_set_new(j, "arp_sha", json_string(buf));
+    }
+    if (c->nd) {
+        json_object_set_new(j, "nd", bits_to_json(
+            c->nd, nd_names, VNM_ARRAY_SIZE(nd_names)));
+    }
+    if (ctl_has_nd_flags(c)) {
+        json_object_set_new(j, "nd_flags", json_integer(c->nd_flags));
+    }
+    if (c->has_nd_lladdr) {
+        format_mac(c->nd_lladdr, buf);
+        json_object_set_new(j, "nd_lladdr", json_string(buf));
+    }
+    if (ctl_has_nd_target(c)) {
+        format_nd_target(c, buf);
+        json_object_set_new(j, "nd_target", json_string(buf));
+    }
+    if (ctl_has_icmp(c)) {
+        json_object_set_new(j, "icmp_type", json_integer(c->icmp_type));
+        json_object_set_new(j, "icmp_code", json_integer(c->icmp_code));
+    }
+    if (c->dhcpv6) {
+        json_object_set_new(j, "dhcpv6", json_true());
+    }
+    if (c->dhcp_types) {
+        json_t *types = json_array();
+
+        for (unsigned i = 0; i < 32; i++) {
+            if (c->dhcp_types & (UINT32_C(1) << i)) {
+                json_array_append_new(types, json_integer(i));
+            }
+        }
+        json_object_set_new(j, "dhcp_types", types);
+    }
+    return j;
+}
+
+/* The "outer" member of a tunnelled flow. */
+static json_t *
+outer_to_json(const struct vnm_flow_outer *o)
+{
+    char src[64], dst[64];
+
+    vnm_addr_format(&o->src_ip, src, sizeof src);
+    vnm_addr_format(&o->dst_ip, dst, sizeof dst);
+    return json_pack("{s:s, s:s, s:i, s:i}", "src", src, "dst", dst,
+                     "sport", (int) o->src_port, "dport", (int) o->dst_port);
+}
+
+/* The host id a record is written with: 'host_id' if given, else the
+ * record's own 'host' if it has one, else NULL (no "host" member). */
+static const char *
+host_of(const struct vnm_flow *f, const char *host_id)
+{
+    return host_id ? host_id : f->host[0] ? f->host : NULL;
+}
+
 json_t *
 flow_to_json(const struct vnm_flow *f, const char *host_id)
 {
     json_t *j = json_object();
     json_t *vlan = json_array();
     json_t *labels = json_object();
+    json_t *ctl;
 
+    host_id = host_of(f, host_id);
     json_object_set_new(j, "id", json_integer(u64(f->id)));
     if (host_id) {
         json_object_set_new(j, "host", jstr(host_id));
@@ -269,8 +450,17 @@ flow_to_json(const struct vnm_flow *f, const char *host_id)
     } else {
         json_object_set_new(j, "tunnel", json_null());
     }
+    if (f->tunnel_type && f->tunnel_type < VNM_ARRAY_SIZE(tunnel_names)) {
+        json_object_set_new(j, "outer", outer_to_json(&f->outer));
+    }
     json_object_set_new(j, "src", end_to_json(&f->src));
     json_object_set_new(j, "dst", end_to_json(&f->dst));
+    if ((ctl = ctl_to_json(&f->src_ctl))) {
+        json_object_set_new(j, "src_ctl", ctl);
+    }
+    if ((ctl = ctl_to_json(&f->dst_ctl))) {
+        json_object_set_new(j, "dst_ctl", ctl);
+    }
     json_object_set_new(j, "app", json_string(f->app));
     json_object_set_new(j, "master", json_string(f->master));
     json_object_set_new(j, "category", json_string(f->category));
@@ -419,6 +609,108 @@ out_end(struct out *o, const struct vnm_flow_end *e)
     OUT_LIT(o, "}}");
 }
 
+/* Writes the names of the bits of 'bits' set, from 'names' ('n' of them),
+ * as a JSON array. */
+static void
+out_bits(struct out *o, unsigned bits, const char *const *names, size_t n)
+{
+    bool first = true;
+
+    OUT_LIT(o, "[");
+    for (size_t i = 0; i < n; i++) {
+        if (bits & (1u << i)) {
+            if (!first) {
+                OUT_LIT(o, ",");
+            }
+            out_str(o, names[i]);
+            first = false;
+        }
+    }
+    OUT_LIT(o, "]");
+}
+
+/* Writes the object key 'key' (after a comma unless '*first'). */
+static void
+out_key(struct out *o, bool *first, const char *key)
+{
+    if (!*first) {
+        OUT_LIT(o, ",");
+    }
+    *first = false;
+    out_str(o, key);
+    OUT_LIT(o, ":");
+}
+
+/* Writes ',"NAME":' and 'c' as ctl_to_json() would, if it says
+ * anything. */
+static void
+out_ctl(struct out *o, const char *name, const struct vnm_flow_ctl *c)
+{
+    char buf[64];
+    bool first = true;
+
+    if (ctl_is_zero(c)) {
+        return;
+    }
+    OUT_LIT(o, ",");
+    out_str(o, name);
+    OUT_LIT(o, ":{");
+    if (c->arp) {
+        out_key(o, &first, "arp");
+        out_bits(o, c->arp, arp_names, VNM_ARRAY_SIZE(arp_names));
+    }
+    if (ctl_has_arp_sha(c)) {
+        out_key(o, &first, "arp_sha");
+        format_mac(c->arp_sha, buf);
+        out_str(o, buf);
+    }
+    if (c->nd) {
+        out_key(o, &first, "nd");
+        out_bits(o, c->nd, nd_names, VNM_ARRAY_SIZE(nd_names));
+    }
+    if (ctl_has_nd_flags(c)) {
+        out_key(o, &first, "nd_flags");
+        out_u64(o, c->nd_flags);
+    }
+    if (c->has_nd_lladdr) {
+        out_key(o, &first, "nd_lladdr");
+        format_mac(c->nd_lladdr, buf);
+        out_str(o, buf);
+    }
+    if (ctl_has_nd_target(c)) {
+        out_key(o, &first, "nd_target");
+        format_nd_target(c, buf);
+        out_str(o, buf);
+    }
+    if (ctl_has_icmp(c)) {
+        out_key(o, &first, "icmp_type");
+        out_u64(o, c->icmp_type);
+        OUT_LIT(o, ",\"icmp_code\":");
+        out_u64(o, c->icmp_code);
+    }
+    if (c->dhcpv6) {
+        out_key(o, &first, "dhcpv6");
+        OUT_LIT(o, "true");
+    }
+    if (c->dhcp_types) {
+        bool first_type = true;
+
+        out_key(o, &first, "dhcp_types");
+        OUT_LIT(o, "[");
+        for (unsigned i = 0; i < 32; i++) {
+            if (c->dhcp_types & (UINT32_C(1) << i)) {
+                if (!first_type) {
+                    OUT_LIT(o, ",");
+                }
+                out_u64(o, i);
+                first_type = false;
+            }
+        }
+        OUT_LIT(o, "]");
+    }
+    OUT_LIT(o, "}");
+}
+
 /* The same members, in the same order, as flow_to_json(), written without
  * building a jansson tree: records are many, and this is their hot path. */
 void
@@ -427,6 +719,7 @@ flow_to_jsonl(const struct vnm_flow *f, const char *host_id, char **buf,
 {
     struct out o = { buf, size, len };
 
+    host_id = host_of(f, host_id);
     OUT_LIT(&o, "{\"id\":");
     out_u64(&o, f->id);
     if (host_id) {
@@ -470,10 +763,25 @@ flow_to_jsonl(const struct vnm_flow *f, const char *host_id, char **buf,
     } else {
         OUT_LIT(&o, "null");
     }
+    if (f->tunnel_type && f->tunnel_type < VNM_ARRAY_SIZE(tunnel_names)) {
+        char ip[64];
+
+        OUT_LIT(&o, ",\"outer\":{\"src\":");
+        out_str(&o, vnm_addr_format(&f->outer.src_ip, ip, sizeof ip));
+        OUT_LIT(&o, ",\"dst\":");
+        out_str(&o, vnm_addr_format(&f->outer.dst_ip, ip, sizeof ip));
+        OUT_LIT(&o, ",\"sport\":");
+        out_u64(&o, f->outer.src_port);
+        OUT_LIT(&o, ",\"dport\":");
+        out_u64(&o, f->outer.dst_port);
+        OUT_LIT(&o, "}");
+    }
     OUT_LIT(&o, ",\"src\":");
     out_end(&o, &f->src);
     OUT_LIT(&o, ",\"dst\":");
     out_end(&o, &f->dst);
+    out_ctl(&o, "src_ctl", &f->src_ctl);
+    out_ctl(&o, "dst_ctl", &f->dst_ctl);
     OUT_LIT(&o, ",\"app\":");
     out_str(&o, f->app);
     OUT_LIT(&o, ",\"master\":");
@@ -575,6 +883,178 @@ end_from_json(const json_t *j, struct vnm_flow_end *e)
     return NULL;
 }
 
+/* Parses the array of names 'j' (of bits, from 'names', 'n' of them) into
+ * '*bits'. */
+static char *
+bits_from_json(const json_t *j, const char *key, const char *const *names,
+               size_t n, uint8_t *bits)
+{
+    const json_t *v;
+    size_t i;
+
+    if (!json_is_array(j)) {
+        return xasprintf("\"%s\": not an array", key);
+    }
+    *bits = 0;
+    json_array_foreach (j, i, v) {
+        int bit = (json_is_string(v)
+                   ? name_index(names, n, json_string_value(v)) : -1);
+
+        if (bit < 0) {
+            return xasprintf("\"%s\": unknown name", key);
+        }
+        *bits |= (uint8_t) (1u << bit);
+    }
+    return NULL;
+}
+
+/* Parses the optional MAC member 'key' of 'j' into 'mac'.  Returns NULL or
+ * an error; sets '*present'. */
+static char *
+get_opt_mac(const json_t *j, const char *key, uint8_t mac[6], bool *present)
+{
+    const json_t *v = json_object_get(j, key);
+
+    *present = v != NULL;
+    if (v && (!json_is_string(v) || !parse_mac(json_string_value(v), mac))) {
+        return xasprintf("\"%s\": not a MAC", key);
+    }
+    return NULL;
+}
+
+/* Parses the optional integer member 'key' of 'j' (0 to 'max') into
+ * '*valuep', which stays 0 if it is absent. */
+static char *
+get_opt_uint(const json_t *j, const char *key, uint64_t max,
+             uint64_t *valuep)
+{
+    *valuep = 0;
+    return json_object_get(j, key) ? get_uint(j, key, max, valuep) : NULL;
+}
+
+/* Parses a "src_ctl"/"dst_ctl" object into 'c'. */
+static char *
+ctl_from_json(const json_t *j, struct vnm_flow_ctl *c)
+{
+    const json_t *v;
+    bool present;
+    uint64_t u;
+    size_t i;
+    char *error;
+
+    if (!json_is_object(j)) {
+        return xstrdup("not an object");
+    }
+    if ((v = json_object_get(j, "arp"))
+        && (error = bits_from_json(v, "arp", arp_names,
+                                   VNM_ARRAY_SIZE(arp_names), &c->arp))) {
+        return error;
+    }
+    if ((v = json_object_get(j, "nd"))
+        && (error = bits_from_json(v, "nd", nd_names,
+                                   VNM_ARRAY_SIZE(nd_names), &c->nd))) {
+        return error;
+    }
+    if ((error = get_opt_mac(j, "arp_sha", c->arp_sha, &present))
+        || (error = get_opt_mac(j, "nd_lladdr", c->nd_lladdr, &present))) {
+        return error;
+    }
+    c->has_nd_lladdr = present;
+    if ((error = get_opt_uint(j, "nd_flags", UINT8_MAX, &u))) {
+        return error;
+    }
+    c->nd_flags = (uint8_t) u;
+    if ((v = json_object_get(j, "nd_target"))) {
+        struct vnm_addr a;
+
+        if (!json_is_string(v) || !vnm_addr_parse(json_string_value(v), &a)
+            || a.family != 6) {
+            return xstrdup("\"nd_target\": not an IPv6 address");
+        }
+        memcpy(c->nd_target, a.a, sizeof c->nd_target);
+    }
+    if (json_object_get(j, "icmp_type")) {
+        c->has_icmp = 1;
+        if ((error = get_uint(j, "icmp_type", UINT8_MAX, &u))) {
+            return error;
+        }
+        c->icmp_type = (uint8_t) u;
+        if ((error = get_uint(j, "icmp_code", UINT8_MAX, &u))) {
+            return error;
+        }
+        c->icmp_code = (uint8_t) u;
+    }
+    if ((v = json_object_get(j, "dhcpv6"))) {
+        if (!json_is_boolean(v)) {
+            return xstrdup("\"dhcpv6\": not a boolean");
+        }
+        c->dhcpv6 = json_is_true(v);
+    }
+    if ((v = json_object_get(j, "dhcp_types"))) {
+        const json_t *t;
+
+        if (!json_is_array(v)) {
+            return xstrdup("\"dhcp_types\": not an array");
+        }
+        json_array_foreach (v, i, t) {
+            if (!json_is_integer(t) || json_integer_value(t) < 0
+                || json_integer_value(t) > 31) {
+                return xstrdup("\"dhcp_types\": not an array of 0..31");
+            }
+            c->dhcp_types |= UINT32_C(1) << json_integer_value(t);
+        }
+    }
+    return NULL;
+}
+
+/* Parses the "outer" object 'j' into 'o'. */
+static char *
+outer_from_json(const json_t *j, struct vnm_flow_outer *o)
+{
+    char ip[64];
+    uint64_t u;
+    char *error;
+
+    if (!json_is_object(j)) {
+        return xstrdup("\"outer\": not an object");
+    }
+    if ((error = get_string(j, "src", ip, sizeof ip))) {
+        return error;
+    }
+    if (ip[0] && !vnm_addr_parse(ip, &o->src_ip)) {
+        return xasprintf("\"outer\": bad address \"%s\"", ip);
+    }
+    if ((error = get_string(j, "dst", ip, sizeof ip))) {
+        return error;
+    }
+    if (ip[0] && !vnm_addr_parse(ip, &o->dst_ip)) {
+        return xasprintf("\"outer\": bad address \"%s\"", ip);
+    }
+    if ((error = get_uint(j, "sport", UINT16_MAX, &u))) {
+        return error;
+    }
+    o->src_port = (uint16_t) u;
+    if ((error = get_uint(j, "dport", UINT16_MAX, &u))) {
+        return error;
+    }
+    o->dst_port = (uint16_t) u;
+    return NULL;
+}
+
+/* Prefixes '*error', if any, with '"NAME": '.  Returns it. */
+static char *
+error_in(const char *name, char *error)
+{
+    char *full;
+
+    if (!error) {
+        return NULL;
+    }
+    full = xasprintf("\"%s\": %s", name, error);
+    free(error);
+    return full;
+}
+
 char *
 flow_from_json(const json_t *j, struct vnm_flow *f)
 {
@@ -589,6 +1069,15 @@ flow_from_json(const json_t *j, struct vnm_flow *f)
     memset(f, 0, sizeof *f);
     if (!json_is_object(j)) {
         return xstrdup("flow record is not a JSON object");
+    }
+    v = json_object_get(j, "host");
+    if (v && !json_is_string(v)) {
+        return xstrdup("\"host\": not a string");
+    }
+    if (v) {
+        /* Truncated, on a UTF-8 character boundary. */
+        vnm_strlcpy(f->host, json_string_value(v), sizeof f->host);
+        utf8_trim(f->host);
     }
     if ((error = get_uint(j, "id", UINT64_MAX, &f->id))
         || (error = get_uint(j, "first_ms", UINT64_MAX, &f->first_ms))
@@ -650,6 +1139,18 @@ flow_from_json(const json_t *j, struct vnm_flow *f)
         f->vni = (uint32_t) u;
     } else if (!json_is_null(tunnel)) {
         return xstrdup("\"tunnel\": neither an object nor null");
+    }
+    if ((v = json_object_get(j, "outer"))
+        && (error = outer_from_json(v, &f->outer))) {
+        return error;
+    }
+    if ((v = json_object_get(j, "src_ctl"))
+        && (error = error_in("src_ctl", ctl_from_json(v, &f->src_ctl)))) {
+        return error;
+    }
+    if ((v = json_object_get(j, "dst_ctl"))
+        && (error = error_in("dst_ctl", ctl_from_json(v, &f->dst_ctl)))) {
+        return error;
     }
 
     error = end_from_json(json_object_get(j, "src"), &f->src);

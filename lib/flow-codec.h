@@ -16,17 +16,20 @@
 
 struct json_t;
 
-/* Returns 'flow' as a new JSON object (caller owns it).  'host_id' may be
- * null (then no "host" member). */
+/* Returns 'flow' as a new JSON object (caller owns it).  "host" is
+ * 'host_id', or if that is null the record's own 'host', or absent if that
+ * is "" too.  "outer" is there for tunnelled flows only, "src_ctl" and
+ * "dst_ctl" only when they say something (doc/flow-record.md). */
 struct json_t *flow_to_json(const struct vnm_flow *flow, const char *host_id);
 
 /* Appends 'flow' as one compact JSON line (with '\n') to 'buf' of 'size'
- * bytes at '*len', growing it with xrealloc().  For writers of many
- * records. */
+ * bytes at '*len', growing it with xrealloc(): the document flow_to_json()
+ * gives, members in the same order.  For writers of many records. */
 void flow_to_jsonl(const struct vnm_flow *flow, const char *host_id,
                    char **buf, size_t *size, size_t *len);
 
-/* Parses 'json' into '*flow'.  Returns NULL or a malloc'd error naming the
+/* Parses 'json' into '*flow' (all of it: "host" too, cut to its array on a
+ * UTF-8 character boundary).  Returns NULL or a malloc'd error naming the
  * bad member. */
 char *flow_from_json(const struct json_t *json, struct vnm_flow *flow)
     VNM_WARN_UNUSED;

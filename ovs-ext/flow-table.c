@@ -10,9 +10,18 @@
  *     last frame: moved to the tail on every frame, so that the head is both
  *     the next to time out and the first eviction candidate of its class;
  *   - 'active': all flows in order of incarnation start (active timeout);
- *   - 'report': all flows in order of last record (UPDATE records).
+ *   - 'report': flows that have had their first record (or that wait for
+ *     none: 'first_update_ms' 0) in order of last record (UPDATE records);
+ *     until then, 'fresh' holds them by incarnation start, through the
+ *     same link (a flow is on one of the two lists).
  * The table's clock never goes backwards, so each list stays sorted by its
  * key and expiry only looks at list heads.
+ *
+ * One-way flows (ARP, ND, DHCP; see make_key()) and tunnelled flows carry
+ * a struct ft_extra after their entry (and its classifier state): the
+ * sender's address-protocol details, the real UDP ports of a DHCP flow, and
+ * the tunnel carrier's outer addresses.  Whether an entry has one follows
+ * from its key, so other flows pay nothing for it.
  */
 #include <config.h>
 
@@ -37,7 +46,12 @@ VNM_LOG_MODULE(flow_table);
 #define TCP_RST 0x04
 #define TCP_ACK 0x10
 
+#define IP_PROTO_ICMP 1
 #define IP_PROTO_TCP 6
+#define IP_PROTO_UDP 17
+#define IP_PROTO_ICMPV6 58
+
+#define ETH_TYPE_ARP 0x0806
 
 /* One-way flows leave probation at this many frames. */
 #define PROMOTE_PACKETS 8
@@ -73,19 +87,34 @@ enum ft_class {
     FT_N_CLASSES
 };
 
-/* A flow key, canonical: 'addr[0]'/'port[0]' is the lower end.  Padding is
- * explicit and zero, so keys compare and hash as bytes. */
+/* One-way flow kinds ('oneway' of struct ft_key). */
+enum ft_oneway {
+    FT_TWO_WAY = 0,             /* A bidirectional key. */
+    FT_ONEWAY_ARP,              /* ARP (decoded, op != 0). */
+    FT_ONEWAY_ND,               /* ICMPv6 133..137. */
+    FT_ONEWAY_DHCP,             /* UDP with a port in 67, 68, 546, 547. */
+};
+
+/* A flow key.  Bidirectional keys are canonical: 'addr[0]'/'port[0]' is
+ * the lower end.  One-way keys ('oneway' != 0) are directional: side 0 is
+ * the sender, 'port' holds the ingress port id and a discriminator (see
+ * make_key()).  Padding is explicit and zero, so keys compare and hash as
+ * bytes. */
 struct ft_key {
-    uint8_t addr[2][16];        /* IP addresses, or MACs if 'family' is 0. */
-    uint16_t port[2];           /* L4 ports or ICMP echo id, host order. */
+    uint8_t addr[2][16];        /* IP addresses (ARP: sender and target
+                                 * protocol addresses), or MACs if 'family'
+                                 * is 0 and 'oneway' is not ARP. */
+    uint16_t port[2];           /* L4 ports or ICMP echo id, host order;
+                                 * one-way: port id, discriminator. */
     uint32_t vni;               /* Tunnel VNI or GRE key, 0 if none. */
     uint16_t vid[VNM_MAX_VLAN_TAGS]; /* VLAN IDs, outermost first. */
     uint16_t eth_type;          /* Innermost EtherType. */
     uint8_t ip_proto;           /* IP protocol, 0 if not IP. */
-    uint8_t family;             /* 4, 6, or 0 for non-IP. */
+    uint8_t family;             /* 4, 6, or 0 for non-IP (ARP too). */
     uint8_t n_vlan;             /* Valid entries in 'vid'. */
     uint8_t tunnel;             /* enum decode_tunnel. */
-    uint8_t pad[2];             /* Zero. */
+    uint8_t oneway;             /* enum ft_oneway. */
+    uint8_t port_hi;            /* One-way: bits 16..23 of the port id. */
 };
 
 /* What identifies the datagram of a fragment: the fragment map's key. */
@@ -117,6 +146,20 @@ struct ft_side {
     uint8_t mac[6];             /* Source MAC of its first frame. */
     uint8_t tcp_flags;          /* OR of TCP flags, this incarnation. */
     uint8_t fin;                /* Sent a FIN (ever). */
+    uint8_t has_icmp;           /* Sent ICMP/ICMPv6, this incarnation... */
+    uint8_t icmp_type;          /* ...whose first message had this type */
+    uint8_t icmp_code;          /* ...and code. */
+};
+
+/* What one-way and tunnelled flows keep beyond their entry (see the file
+ * comment). */
+struct ft_extra {
+    struct vnm_flow_ctl ctl;    /* One-way: what the sender (side 0) sent of
+                                 * ARP, ND and DHCP, this incarnation (the
+                                 * ICMP members are in struct ft_side). */
+    struct vnm_flow_outer outer; /* Tunnelled: carrier of the first frame. */
+    uint16_t port[2];           /* DHCP: the first frame's UDP source and
+                                 * destination ports. */
 };
 
 /* Entry flags. */
@@ -148,7 +191,8 @@ struct ft_entry {
     uint64_t start_ms;          /* Start of this incarnation. */
     uint64_t report_ms;         /* Last record, or start. */
     struct ft_node active;      /* In 'active', by 'start_ms'. */
-    struct ft_node report;      /* In 'reports', by 'report_ms'. */
+    struct ft_node report;      /* In 'reports', by 'report_ms', or in
+                                 * 'fresh', by 'start_ms'. */
     struct vnm_vlan_tag vlan[VNM_MAX_VLAN_TAGS]; /* Of the first frame. */
     struct ft_node tick;        /* In 'bw_list' while FT_TICK. */
     uint64_t bw_packets[2];     /* Per key side, this second (bw_sec). */
@@ -174,11 +218,16 @@ struct flow_table {
     uint32_t n_class[FT_N_CLASSES];     /* Entries on each. */
     uint32_t timeout[FT_N_CLASSES];     /* Idle timeout of each, ms. */
     struct ft_node active;      /* Entries by 'start_ms'. */
-    struct ft_node reports;     /* Entries by 'report_ms'. */
+    struct ft_node reports;     /* Entries by 'report_ms', after their
+                                 * first record. */
+    struct ft_node fresh;       /* Entries by 'start_ms' that wait for their
+                                 * first record ('first_update_ms'). */
 
     struct ft_frag *frags;      /* FRAG_SLOTS slots. */
 
     size_t entry_size;          /* Bytes of one entry. */
+    size_t extra_offset;        /* Where an entry's struct ft_extra is. */
+    uint64_t flow_memory;       /* Bytes of all entries. */
     uint64_t fixed_memory;      /* Table and fragment map. */
     uint64_t next_id;           /* Counter part of the next record id. */
     uint64_t clock;             /* Latest time seen, ms. */
@@ -262,6 +311,7 @@ flow_table_config_init(struct flow_table_config *cfg)
     cfg->syn_timeout_ms = FLOW_TABLE_DEFAULT_SYN_TIMEOUT_MS;
     cfg->active_timeout_ms = FLOW_TABLE_DEFAULT_ACTIVE_TIMEOUT_MS;
     cfg->update_interval_ms = FLOW_TABLE_DEFAULT_UPDATE_INTERVAL_MS;
+    cfg->first_update_ms = FLOW_TABLE_DEFAULT_FIRST_UPDATE_MS;
     cfg->classify = true;
 }
 
@@ -290,6 +340,9 @@ flow_table_create(const struct flow_table_config *cfg,
     if (t->classifier) {
         t->entry_size += classifier_flow_size();
     }
+    t->extra_offset = ((t->entry_size + _Alignof(struct ft_extra) - 1)
+                       / _Alignof(struct ft_extra)
+                       * _Alignof(struct ft_extra));
 
     /* Buckets grow with the flows, up to one per flow the caps allow. */
     most = min_u64(cfg->max_flows, cfg->max_memory / t->entry_size);
@@ -311,6 +364,7 @@ flow_table_create(const struct flow_table_config *cfg,
     t->timeout[FT_EST] = cfg->idle_timeout_ms;
     list_init(&t->active);
     list_init(&t->reports);
+    list_init(&t->fresh);
     list_init(&t->bw_list);
 
     t->frags = xcalloc(FRAG_SLOTS, sizeof *t->frags);
@@ -362,7 +416,7 @@ memory_of(const struct flow_table *t, uint64_t *ndpi_memory)
     *ndpi_memory = t->classifier ? classifier_heap_size(t->classifier) : 0;
     return (t->fixed_memory
             + ((uint64_t) t->mask + 1) * sizeof *t->buckets
-            + t->stats.n_flows * t->entry_size + *ndpi_memory);
+            + t->flow_memory + *ndpi_memory);
 }
 
 /* Updates the memory stats.  Returns the memory now. */
@@ -429,17 +483,109 @@ is_ip(const struct decoded *d)
             || (d->ip_version == 6 && d->src_ip.family == 6));
 }
 
-/* Builds the flow key of 'd' into 'key'.  Returns the key side of the
- * frame's sender. */
+static bool
+is_dhcp_port(uint16_t port)
+{
+    return port == 67 || port == 68 || port == 546 || port == 547;
+}
+
+/* The one-way kind of the frame 'd' (see make_key()). */
+static enum ft_oneway
+oneway_of(const struct decoded *d)
+{
+    if (d->eth_type == ETH_TYPE_ARP && d->arp.op) {
+        return FT_ONEWAY_ARP;
+    }
+    if (!is_ip(d) || !d->l4) {
+        return FT_TWO_WAY;
+    }
+    if (d->ip_version == 6 && d->ip_proto == IP_PROTO_ICMPV6
+        && d->icmp_type >= 133 && d->icmp_type <= 137) {
+        return FT_ONEWAY_ND;
+    }
+    if (d->ip_proto == IP_PROTO_UDP
+        && (is_dhcp_port(d->src_port) || is_dhcp_port(d->dst_port))) {
+        return FT_ONEWAY_DHCP;
+    }
+    return FT_TWO_WAY;
+}
+
+/* What tells apart the one-way flows of one sender, port and address pair:
+ * hashed with the table's key into a one-way key's discriminator. */
+struct ft_disc {
+    uint8_t src_mac[6];         /* Ethernet source. */
+    uint8_t mac[6];             /* ARP: sender MAC; ND: link-layer option. */
+    uint8_t target[16];         /* ND: target. */
+    uint16_t code;              /* ARP: op; ND: type; DHCP: source port. */
+    uint16_t port;              /* DHCP: destination port. */
+};
+
+/* Builds the one-way key of kind 'kind' of 'd', which entered on port
+ * 'port_id', into 'key' (whose context is set).  The sender is side 0.
+ * Addresses: IP source and destination (ARP: sender and target protocol
+ * addresses, 'family' 0).  Ports: the ingress port id, so that frames of
+ * two ports never share a flow, and a keyed 16-bit hash of what sets this
+ * sender's flows apart (struct ft_disc: the Ethernet source, and the ARP op
+ * and sender MAC; the ND type, target and link-layer option; the DHCP
+ * ports), so that a frame that claims something else starts a flow of its
+ * own (the record keeps its first frame's details). */
+static void
+make_oneway_key(const struct flow_table *t, const struct decoded *d,
+                enum ft_oneway kind, uint32_t port_id, struct ft_key *key)
+{
+    struct ft_disc disc;
+
+    memset(&disc, 0, sizeof disc);
+    memcpy(disc.src_mac, d->src_mac, sizeof disc.src_mac);
+    key->oneway = kind;
+    if (kind == FT_ONEWAY_ARP) {
+        memcpy(key->addr[0], d->arp.spa, sizeof d->arp.spa);
+        memcpy(key->addr[1], d->arp.tpa, sizeof d->arp.tpa);
+        disc.code = d->arp.op;
+        memcpy(disc.mac, d->arp.sha, sizeof disc.mac);
+    } else {
+        size_t len = d->ip_version == 4 ? 4 : 16;
+
+        key->family = d->ip_version;
+        key->ip_proto = d->ip_proto;
+        memcpy(key->addr[0], d->src_ip.a, len);
+        memcpy(key->addr[1], d->dst_ip.a, len);
+        if (kind == FT_ONEWAY_ND) {
+            disc.code = d->icmp_type;
+            memcpy(disc.target, d->nd.target, sizeof disc.target);
+            if (d->icmp_type == 136 && d->nd.has_tll) {
+                memcpy(disc.mac, d->nd.tll, sizeof disc.mac);
+            } else if (d->icmp_type != 136 && d->nd.has_sll) {
+                memcpy(disc.mac, d->nd.sll, sizeof disc.mac);
+            }
+        } else {
+            disc.code = d->src_port;
+            disc.port = d->dst_port;
+        }
+    }
+    key->port[0] = (uint16_t) port_id;
+    key->port_hi = (uint8_t) (port_id >> 16);
+    key->port[1] = (uint16_t) vnm_siphash13(t->sip_key, &disc, sizeof disc);
+}
+
+/* Builds the flow key of 'd', which entered on port 'port_id', into 'key'.
+ * Returns the key side of the frame's sender. */
 static int
-make_key(const struct decoded *d, struct ft_key *key)
+make_key(const struct flow_table *t, const struct decoded *d,
+         uint32_t port_id, struct ft_key *key)
 {
     uint8_t a[16] = { 0 }, b[16] = { 0 };
     uint16_t pa = 0, pb = 0;
+    enum ft_oneway kind;
     int cmp;
 
     memset(key, 0, sizeof *key);
     key_context(key, d);
+    kind = oneway_of(d);
+    if (kind != FT_TWO_WAY) {
+        make_oneway_key(t, d, kind, port_id, key);
+        return 0;
+    }
     if (is_ip(d)) {
         size_t len = d->ip_version == 4 ? 4 : 16;
 
@@ -498,16 +644,67 @@ is_tcp(const struct ft_entry *e)
     return e->key.family && e->key.ip_proto == IP_PROTO_TCP;
 }
 
+/* The struct ft_extra of 'e', which has one. */
+static struct ft_extra *
+extra_of(const struct flow_table *t, const struct ft_entry *e)
+{
+    return (struct ft_extra *) (void *) ((char *) e + t->extra_offset);
+}
+
+/* The bytes of an entry with key 'key'. */
+static size_t
+entry_size_of(const struct flow_table *t, const struct ft_key *key)
+{
+    return (key->oneway != FT_TWO_WAY || key->tunnel
+            ? t->extra_offset + sizeof(struct ft_extra) : t->entry_size);
+}
+
 /* Records. */
 
-/* The address of key side 's' of 'e' (family 0 for non-IP flows). */
+/* The address of key side 's' of 'e' (family 0 for non-IP flows other than
+ * ARP). */
 static void
 side_addr(const struct ft_entry *e, int s, struct vnm_addr *ip)
 {
     if (e->key.family) {
         ip->family = e->key.family;
         memcpy(ip->a, e->key.addr[s], e->key.family == 4 ? 4 : 16);
+    } else if (e->key.oneway == FT_ONEWAY_ARP) {
+        ip->family = 4;
+        memcpy(ip->a, e->key.addr[s], 4);
     }
+}
+
+/* The L4 port of key side 's' of 'e' for its record. */
+static uint16_t
+side_port(const struct flow_table *t, const struct ft_entry *e, int s)
+{
+    switch ((enum ft_oneway) e->key.oneway) {
+    case FT_TWO_WAY:
+        return e->key.port[s];
+    case FT_ONEWAY_DHCP:
+        return extra_of(t, e)->port[s];
+    case FT_ONEWAY_ARP:
+    case FT_ONEWAY_ND:
+    default:
+        return 0;
+    }
+}
+
+/* Fills 'ctl' with what key side 's' of 'e' sent of the address
+ * protocols. */
+static void
+fill_ctl(const struct flow_table *t, const struct ft_entry *e, int s,
+         struct vnm_flow_ctl *ctl)
+{
+    const struct ft_side *side = &e->side[s];
+
+    if (e->key.oneway != FT_TWO_WAY && s == 0) {
+        *ctl = extra_of(t, e)->ctl;
+    }
+    ctl->has_icmp = side->has_icmp;
+    ctl->icmp_type = side->icmp_type;
+    ctl->icmp_code = side->icmp_code;
 }
 
 static void
@@ -517,7 +714,7 @@ fill_end(const struct flow_table *t, const struct ft_entry *e, int s,
     const struct ft_side *side = &e->side[s];
 
     side_addr(e, s, &end->ip);
-    end->port = e->key.port[s];
+    end->port = side_port(t, e, s);
     memcpy(end->mac, side->mac, sizeof end->mac);
     end->tcp_flags = side->tcp_flags;
     end->packets = side->packets;
@@ -553,6 +750,11 @@ emit(struct flow_table *t, struct ft_entry *e, enum vnm_flow_event event)
     r->vni = e->key.vni;
     fill_end(t, e, e->initiator, &r->src);
     fill_end(t, e, !e->initiator, &r->dst);
+    fill_ctl(t, e, e->initiator, &r->src_ctl);
+    fill_ctl(t, e, !e->initiator, &r->dst_ctl);
+    if (e->key.tunnel) {
+        r->outer = extra_of(t, e)->outer;
+    }
     if (t->classifier) {
         classify_result(t->classifier, e->classify, r);
     }
@@ -665,6 +867,7 @@ remove_entry(struct flow_table *t, struct ft_entry *e)
     list_remove(&e->report);
     t->n_class[e->cls]--;
     t->stats.n_flows--;
+    t->flow_memory -= entry_size_of(t, &e->key);
     free_entry(t, e);
 }
 
@@ -711,6 +914,15 @@ expire_idle(struct flow_table *t)
     }
 }
 
+/* Puts 'e', whose incarnation starts, on the list of its next record:
+ * 'fresh' if it gets a first UPDATE record, else 'reports'. */
+static void
+schedule_first_record(struct flow_table *t, struct ft_entry *e)
+{
+    list_push_back(t->cfg.first_update_ms && t->cfg.update_interval_ms
+                   ? &t->fresh : &t->reports, &e->report);
+}
+
 /* Ends the incarnation of 'e' (END_ACTIVE) and starts the next in place. */
 static void
 restart(struct flow_table *t, struct ft_entry *e)
@@ -724,13 +936,19 @@ restart(struct flow_table *t, struct ft_entry *e)
             e->side[s].packets = 0;
             e->side[s].bytes = 0;
             e->side[s].tcp_flags = 0;
+            e->side[s].has_icmp = 0;
+            e->side[s].icmp_type = e->side[s].icmp_code = 0;
+        }
+        if (e->key.oneway != FT_TWO_WAY) {
+            memset(&extra_of(t, e)->ctl, 0, sizeof extra_of(t, e)->ctl);
         }
         e->first_ms = 0;
     }
     e->start_ms = e->report_ms = t->clock;
     e->flags &= ~FT_DIRTY;
     list_move_back(&t->active, &e->active);
-    list_move_back(&t->reports, &e->report);
+    list_remove(&e->report);
+    schedule_first_record(t, e);
 }
 
 void
@@ -752,6 +970,22 @@ flow_table_expire(struct flow_table *t, uint64_t now_ms)
     }
 
     if (t->cfg.update_interval_ms) {
+        /* First records, then the flows that had theirs: a flow moved from
+         * 'fresh' goes to the tail of 'reports', whose order it keeps. */
+        while (!list_is_empty(&t->fresh)) {
+            struct ft_entry *e = ENTRY_OF(t->fresh.next, report);
+
+            if (e->start_ms + t->cfg.first_update_ms > t->clock) {
+                break;
+            }
+            if (e->flags & FT_DIRTY) {
+                emit(t, e, VNM_FLOW_UPDATE);
+                t->stats.n_updates++;
+            }
+            e->report_ms = t->clock;
+            list_remove(&e->report);
+            list_push_back(&t->reports, &e->report);
+        }
         while (!list_is_empty(&t->reports)) {
             struct ft_entry *e = ENTRY_OF(t->reports.next, report);
 
@@ -833,11 +1067,11 @@ pick_victim(struct flow_table *t, const struct ft_entry *exclude)
 }
 
 /* Evicts flows other than 'exclude' until the table has room for
- * 'n_new' (0 or 1) more flows within both caps. */
+ * 'n_new' (0 or 1) more flows, of 'need' bytes in all, within both caps. */
 static void
-make_room(struct flow_table *t, const struct ft_entry *exclude, int n_new)
+make_room(struct flow_table *t, const struct ft_entry *exclude, int n_new,
+          size_t need)
 {
-    uint64_t need = n_new * t->entry_size;
     bool expired = false;
 
     while (t->stats.n_flows + n_new > t->cfg.max_flows
@@ -906,12 +1140,13 @@ static struct ft_entry *
 new_flow(struct flow_table *t, const struct ft_key *key, uint32_t hash,
          const struct decoded *d, int sender)
 {
+    size_t size = entry_size_of(t, key);
     struct ft_entry *e;
     struct ft_entry **bucket;
 
-    make_room(t, NULL, 1);
+    make_room(t, NULL, 1, size);
 
-    e = xzalloc(t->entry_size);
+    e = xzalloc(size);
     e->key = *key;
     e->hash = hash;
     e->id = new_id(t);
@@ -925,6 +1160,18 @@ new_flow(struct flow_table *t, const struct ft_key *key, uint32_t hash,
     if (t->classifier && key->family) {
         e->flags |= FT_FEEDING;
     }
+    if (key->tunnel) {
+        struct vnm_flow_outer *o = &extra_of(t, e)->outer;
+
+        o->src_ip = d->outer.src_ip;
+        o->dst_ip = d->outer.dst_ip;
+        o->src_port = d->outer.src_port;
+        o->dst_port = d->outer.dst_port;
+    }
+    if (key->oneway == FT_ONEWAY_DHCP) {
+        extra_of(t, e)->port[0] = d->src_port;
+        extra_of(t, e)->port[1] = d->dst_port;
+    }
 
     bucket = &t->buckets[hash & t->mask];
     e->hash_next = *bucket;
@@ -933,13 +1180,108 @@ new_flow(struct flow_table *t, const struct ft_key *key, uint32_t hash,
     t->n_class[e->cls]++;
     list_push_back(&t->lists[e->cls], &e->lru);
     list_push_back(&t->active, &e->active);
-    list_push_back(&t->reports, &e->report);
+    schedule_first_record(t, e);
 
     t->stats.n_flows++;
+    t->flow_memory += size;
     t->stats.n_created++;
     update_memory(t);
     maybe_grow(t);
     return e;
+}
+
+/* Notes in 'ctl' what the ARP frame 'd' says. */
+static void
+account_arp(struct vnm_flow_ctl *ctl, const struct decoded *d, bool first)
+{
+    const struct decode_arp *arp = &d->arp;
+
+    if (first) {
+        memcpy(ctl->arp_sha, arp->sha, sizeof ctl->arp_sha);
+    }
+    ctl->arp |= (arp->op == 1 ? VNM_ARP_REQUEST
+                 : arp->op == 2 ? VNM_ARP_REPLY : 0);
+    if (!memcmp(arp->spa, arp->tpa, sizeof arp->spa)) {
+        ctl->arp |= VNM_ARP_GRATUITOUS;
+    }
+    if (memcmp(arp->sha, d->src_mac, sizeof arp->sha)) {
+        ctl->arp |= VNM_ARP_SHA_MISMATCH;
+    }
+}
+
+/* Notes in 'ctl' what the ND message 'd' (ICMPv6 133..137) says: its type,
+ * and the flags, link-layer address and target of the first message that
+ * has them. */
+static void
+account_nd(struct vnm_flow_ctl *ctl, const struct decoded *d)
+{
+    const struct decode_nd *nd = &d->nd;
+    uint8_t type = d->icmp_type;
+    uint8_t seen = ctl->nd;
+
+    ctl->nd |= 1u << (type - 133);
+    if ((type == 134 || type == 136)
+        && !(seen & (VNM_ND_RA | VNM_ND_NA))) {
+        ctl->nd_flags = nd->flags;
+    }
+    if (!ctl->has_nd_lladdr) {
+        if (type == 136 && nd->has_tll) {
+            ctl->has_nd_lladdr = 1;
+            memcpy(ctl->nd_lladdr, nd->tll, sizeof ctl->nd_lladdr);
+        } else if (type >= 133 && type <= 135 && nd->has_sll) {
+            ctl->has_nd_lladdr = 1;
+            memcpy(ctl->nd_lladdr, nd->sll, sizeof ctl->nd_lladdr);
+        }
+    }
+    if (type >= 135
+        && !(seen & (VNM_ND_NS | VNM_ND_NA | VNM_ND_REDIRECT))) {
+        memcpy(ctl->nd_target, nd->target, sizeof ctl->nd_target);
+    }
+}
+
+/* Notes what the frame 'd', sent by key side 's' of 'e', says of the
+ * address protocols (ICMP, and for one-way flows ARP, ND, DHCP).  'first':
+ * it is the first frame of this incarnation. */
+static void
+account_ctl(struct flow_table *t, struct ft_entry *e, const struct decoded *d,
+            int s, bool first)
+{
+    struct ft_side *side = &e->side[s];
+    struct vnm_flow_ctl *ctl;
+
+    if (!side->has_icmp && d->l4 && is_ip(d)
+        && (d->ip_proto == IP_PROTO_ICMP
+            || d->ip_proto == IP_PROTO_ICMPV6)) {
+        side->has_icmp = 1;
+        side->icmp_type = d->icmp_type;
+        side->icmp_code = d->icmp_code;
+    }
+    if (e->key.oneway == FT_TWO_WAY || s || d->is_later_fragment) {
+        return;
+    }
+    ctl = &extra_of(t, e)->ctl;
+    switch ((enum ft_oneway) e->key.oneway) {
+    case FT_ONEWAY_ARP:
+        if (d->eth_type == ETH_TYPE_ARP) {
+            account_arp(ctl, d, first);
+        }
+        break;
+    case FT_ONEWAY_ND:
+        if (d->ip_proto == IP_PROTO_ICMPV6
+            && d->icmp_type >= 133 && d->icmp_type <= 137) {
+            account_nd(ctl, d);
+        }
+        break;
+    case FT_ONEWAY_DHCP:
+        if (d->dhcp_msg_type && d->dhcp_msg_type < 32) {
+            ctl->dhcpv6 = d->is_dhcpv6;
+            ctl->dhcp_types |= UINT32_C(1) << d->dhcp_msg_type;
+        }
+        break;
+    case FT_TWO_WAY:
+    default:
+        break;
+    }
 }
 
 /* Counts a frame of 'd' sent by key side 's' of 'e'. */
@@ -958,6 +1300,7 @@ account(struct flow_table *t, struct ft_entry *e, const struct decoded *d,
     if (!has_packets(e)) {
         e->first_ms = t->clock;
     }
+    account_ctl(t, e, d, s, !side->packets);
     side->packets++;
     side->bytes += d->wire_len;
     if (t->bw) {
@@ -1077,7 +1420,7 @@ flow_table_packet(struct flow_table *t, const struct decoded *d,
         return;
     }
 
-    s = make_key(d, &key);
+    s = make_key(t, d, port_id, &key);
     hash = hash_key(t, &key);
     e = lookup(t, &key, hash);
     if (e && e->cls == FT_CLOSED
@@ -1105,7 +1448,7 @@ flow_table_packet(struct flow_table *t, const struct decoded *d,
             t->stats.n_classified++;
         }
         if (update_memory(t) > t->cfg.max_memory) {
-            make_room(t, e, 0);
+            make_room(t, e, 0, 0);
         }
     }
 }

@@ -17,8 +17,32 @@
  * (their number included) and the tunnel type and VNI (for a tunnelled frame
  * the key is the inner frame's, in its tunnel's context).  The same 5-tuple on
  * two VLANs, or in two VNIs, is two flows.  For ICMP echo the "ports" are the
- * echo id.  Non-IP frames (ARP, LLDP...) key on the two MAC addresses, the
- * EtherType and the same context.
+ * echo id.  Non-IP frames (LLDP, ARP too short to decode...) key on the two
+ * MAC addresses, the EtherType and the same context.
+ *
+ * One-way flows: the protocols that vouch for addresses are keyed
+ * directionally, one flow per sender, ingress port and claim, so that a
+ * forged frame never merges into a genuine flow (include/vnmon/flow.h):
+ * ARP (decoded, op != 0), ICMPv6 Neighbor Discovery (types 133..137) and UDP
+ * with a port in 67, 68, 546, 547 (DHCP, DHCPv6).  The key holds the
+ * sender's and the destination's addresses (ARP: the sender and target
+ * protocol addresses), the ingress port id, and a 16-bit keyed hash of what
+ * else the frame claims (its Ethernet source, and the ARP op and sender MAC;
+ * the ND type, target and link-layer address option; the DHCP UDP ports):
+ * two NAs of one port for two targets are two flows.  The sender is always
+ * 'src'; 'dst' never sends.  The record's 'src.port'/'dst.port' are 0 for
+ * ARP and ND, the first frame's UDP ports for DHCP; an ARP record's
+ * 'src.ip'/'dst.ip' are the sender and target protocol addresses (family
+ * 4).  Such a flow stays "probation" (below) until its 8th frame.
+ *
+ * Address-protocol details ('src_ctl'/'dst_ctl' of the record): each side's
+ * first ICMP/ICMPv6 type and code; for the sender of a one-way flow, the
+ * ARP ops (gratuitous: sender IP = target IP; sender MAC not the Ethernet
+ * source), the first ARP sender MAC, the ND types, the first NA's or RA's
+ * flags, the first link-layer address option and the first target, and the
+ * DHCP/DHCPv6 message types.  Per incarnation, like the counters.  A
+ * tunnelled flow's record has the outer addresses and UDP ports of its
+ * first frame ('outer').
  *
  * Initiator ('src' of the record): the sender of the flow's first frame, or
  * its receiver if that frame is a TCP SYN+ACK.
@@ -42,8 +66,12 @@
  *     restarts at once: same entry, nDPI result and TCP state kept, new id,
  *     counters from zero (an incarnation that then sees no frame ends
  *     without a record);
- *   - every 'update_interval_ms' a flow that saw frames since its last record
- *     gets an UPDATE record (cumulative counters, same id).
+ *   - 'first_update_ms' after its start a flow (each incarnation) still in
+ *     the table gets its first UPDATE record, so that the analyzer sees it
+ *     within seconds; then every 'update_interval_ms' a flow that saw frames
+ *     since its last record gets an UPDATE record (cumulative counters, same
+ *     id).  A flow ended before 'first_update_ms' has only its END record;
+ *     'update_interval_ms' 0 turns every UPDATE record off, the first too.
  * Each timeout is a list kept in last-frame (or start, or last-record) order,
  * so flow_table_expire() only looks at list heads: nothing due costs O(1).
  * Times come from the frames (and from flow_table_expire()'s 'now_ms'); the
@@ -69,17 +97,21 @@
  * Memory ('memory' in the stats, checked against 'max_memory'): the table
  * (its struct and 64 KiB fragment map, 74 KiB in all, plus its hash buckets,
  * 8 bytes each, which double as flows outnumber them), every flow entry
- * (flow_table_flow_size() each), and the classifier's whole nDPI heap (its
- * detection module, about 6 MB, and what flows allocate in it).  malloc()'s
- * own per-block overhead is not counted.  What nDPI allocates while it
- * processes one frame may exceed the cap until the evictions that follow.
+ * (flow_table_flow_size() each, 84 bytes more if one-way or tunnelled), and
+ * the classifier's whole nDPI heap (its detection module, about 6 MB, and
+ * what flows allocate in it).  malloc()'s own per-block overhead is not
+ * counted.  What nDPI allocates while it processes one frame may exceed the
+ * cap until the evictions that follow.
  *
  * State per flow (one malloc()'d entry, flow_table_flow_size() bytes): 288
  * bytes of table state (hash chain, 3 list links, the 56-byte key, record id,
  * first/last/start/last-record times; per side: packets, bytes, TCP flags,
- * ingress port id, MAC; the first frame's tags; TCP, class and
- * classification state) plus classifier_flow_size() (nDPI 4.2's 688-byte
- * flow struct and 16 bytes of ours): 992 bytes in all, plus what nDPI
+ * ingress port id, MAC, first ICMP type and code; the first frame's tags;
+ * TCP, class and classification state) plus classifier_flow_size() (nDPI
+ * 4.2's 688-byte flow struct and 16 bytes of ours): 992 bytes in all.  A
+ * one-way flow (ARP, ND, DHCP) or a tunnelled one takes 84 bytes more, for
+ * its sender's address-protocol details, its DHCP ports and its tunnel
+ * carrier ('memory' counts them); other flows nothing.  Add what nDPI
  * allocates for the flow while it classifies it (nothing for most flows,
  * strings for HTTP and TLS, TLS reassembly buffers of up to tens of KB while
  * a certificate is in flight; 350 bytes per live flow on average over nDPI's
@@ -123,6 +155,7 @@ struct vnm_flow;
 #define FLOW_TABLE_DEFAULT_SYN_TIMEOUT_MS 10000
 #define FLOW_TABLE_DEFAULT_ACTIVE_TIMEOUT_MS (30 * 60 * 1000)
 #define FLOW_TABLE_DEFAULT_UPDATE_INTERVAL_MS 10000
+#define FLOW_TABLE_DEFAULT_FIRST_UPDATE_MS 1000
 
 /* A table's settings.  Start from flow_table_config_init(). */
 struct flow_table_config {
@@ -140,8 +173,12 @@ struct flow_table_config {
     uint32_t syn_timeout_ms;
     /* Age at which a flow ends (END_ACTIVE) and restarts; 0 = never. */
     uint32_t active_timeout_ms;
-    /* Interval of UPDATE records for live flows; 0 = never. */
+    /* Interval of UPDATE records for live flows; 0 = never (no first
+     * UPDATE record either). */
     uint32_t update_interval_ms;
+    /* Age at which a flow (an incarnation) gets its first UPDATE record;
+     * 0 = after 'update_interval_ms' like the next ones. */
+    uint32_t first_update_ms;
     /* Whether to classify flows with nDPI (needs a classifier). */
     bool classify;
     /* The worker's number: the top 16 bits of every record id. */
@@ -199,7 +236,8 @@ struct flow_table_stats {
 };
 
 /* Sets '*cfg' to the defaults: 262144 flows, 512 MiB, idle 60 s, TCP closed
- * 5 s, SYN 10 s, active 30 min, updates every 10 s, classify, worker 0. */
+ * 5 s, SYN 10 s, active 30 min, updates every 10 s with the first after
+ * 1 s, classify, worker 0. */
 void flow_table_config_init(struct flow_table_config *cfg);
 
 /* Creates an empty table.  'cfg' is copied.  'classifier' (may be NULL: no
@@ -251,7 +289,8 @@ void flow_table_get_stats(const struct flow_table *table,
                           struct flow_table_stats *stats);
 
 /* The bytes of state of one flow, nDPI's flow struct included (not what
- * nDPI allocates for it later). */
+ * nDPI allocates for it later); one-way and tunnelled flows take 84 bytes
+ * more (see above). */
 size_t flow_table_flow_size(const struct flow_table *table);
 
 #endif /* flow-table.h */

@@ -239,6 +239,9 @@ ovs_ext_offline_read(struct ovs_ext_offline *off, const char *file)
     ftc.syn_timeout_ms = (uint32_t) cfg->syn_timeout_ms;
     ftc.active_timeout_ms = (uint32_t) cfg->active_timeout_ms;
     ftc.update_interval_ms = (uint32_t) cfg->update_interval_ms;
+    /* No early first record when reading captures: it is for live
+     * detection latency, and would only add records here. */
+    ftc.first_update_ms = 0;
     ftc.classify = off->cls != NULL;
     ftc.worker_id = 0;
     ft = flow_table_create(&ftc, off->cls, offline_record, offline_resolve,

@@ -37,6 +37,8 @@ read_flows(const struct vnm_conf *s, struct ovs_ext_config *c)
                                           &c->active_timeout_ms))
         || (error = vnm_conf_get_duration(s, "update_interval", 10000, 0,
                                           86400000, &c->update_interval_ms))
+        || (error = vnm_conf_get_duration(s, "first_update", 1000, 0,
+                                          86400000, &c->first_update_ms))
         || (error = vnm_conf_get_bool(s, "classify", true, &c->classify))
         || (error = vnm_conf_get_size(s, "snaplen", 65535, 64, 65535,
                                       &c->snaplen))

@@ -48,6 +48,8 @@ struct ovs_ext_config {
     int64_t syn_timeout_ms;
     int64_t active_timeout_ms;
     int64_t update_interval_ms;
+    int64_t first_update_ms;    /* First UPDATE record, 0 = after
+                                 * 'update_interval_ms'. */
     bool classify;              /* nDPI. */
     int64_t snaplen;            /* Bytes captured per frame. */
     int64_t ring_size;          /* Bytes of capture ring per worker. */

@@ -651,6 +651,7 @@ pipeline_create(const struct ovs_ext_config *cfg, struct event_base *base,
         ftc.syn_timeout_ms = (uint32_t) cfg->syn_timeout_ms;
         ftc.active_timeout_ms = (uint32_t) cfg->active_timeout_ms;
         ftc.update_interval_ms = (uint32_t) cfg->update_interval_ms;
+        ftc.first_update_ms = (uint32_t) cfg->first_update_ms;
         ftc.classify = cfg->classify;
         ftc.worker_id = (uint32_t) i;
         w->cls = cfg->classify ? classifier_create() : NULL;

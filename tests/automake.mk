@@ -123,3 +123,6 @@ include tests/unit/ctlviews.mk
 
 # The collector's conntrack (parser, accounting, attribution, table).
 include tests/unit/conntrack.mk
+
+# The analyzer's incident store and alert record (a real redis-server).
+include tests/unit/incidents.mk

@@ -43,3 +43,5 @@ uninstall-local:
 	    && rm -f $(DESTDIR)$(sysconfdir)/vnmon/$$f.conf; \
 	done; true
 dist_noinst_SCRIPTS += tools/lint.sh tools/check.sh
+# Incidents: vnmonctl alerts (listing and --follow).
+tools_vnmonctl_SOURCES += tools/ctl-alerts.c

@@ -51,6 +51,7 @@ static const struct ctl_command *const commands[] = {
     &ctl_peak_command,
     &ctl_capacity_command,
     &ctl_conns_command,
+    &ctl_alerts_command,
 };
 
 static void

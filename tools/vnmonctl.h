@@ -73,5 +73,6 @@ extern const struct ctl_command ctl_bw_command;
 extern const struct ctl_command ctl_peak_command;
 extern const struct ctl_command ctl_capacity_command;
 extern const struct ctl_command ctl_conns_command;
+extern const struct ctl_command ctl_alerts_command;
 
 #endif /* vnmonctl.h */

@@ -37,3 +37,14 @@ check-system: all $(check_LTLIBRARIES) $(check_PROGRAMS)
 SYSTEM_TESTS += \
 	tests/system/test-geoip.sh \
 	tests/system/test-prometheus.sh
+# Detectors vlan-hop, vxlan-hop, isolation and new-port (issue 5).
+SYSTEM_TESTS += \
+	tests/system/test-detect-vlan-hop.sh \
+	tests/system/test-detect-vxlan-hop.sh \
+	tests/system/test-detect-isolation.sh \
+	tests/system/test-detect-new-port.sh
+# The spoofing and rogue-server detectors (issue 5).
+SYSTEM_TESTS += tests/system/test-detect-spoof.sh
+# Incidents in Redis shared by analyzers: restart mid-incident, two
+# analyzers in one group, archive, vnmonctl alerts (issue 5).
+SYSTEM_TESTS += tests/system/test-incidents.sh

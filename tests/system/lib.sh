@@ -408,3 +408,85 @@ for _b in ip ovs-vsctl redis-cli "$PYTHON" "$VNMON_LAB"; do
 done
 unset _b
 trap _lab_on_err ERR
+
+# ------------------------------------------------------------- incidents
+#
+# The alert records (doc/alerts.md) that a "jsonl" sink appended to FILE:
+# one JSON line per delivery of an incident (its opening, its updates, its
+# resolution), all with the incident's "id".
+#
+#   incident_count FILE [TYPE]     incidents (distinct ids) in FILE, of TYPE
+#   incident_types FILE            their types, one per line, sorted, unique
+#   incident_check FILE TYPE TARGET [COND...]
+#       fails unless FILE holds exactly one incident of TYPE whose target is
+#       TARGET (or, if TARGET is PORT>TARGET, whose key ends with it: the
+#       key is HOST/PORT>TARGET) and whose latest record meets each COND:
+#       FIELD=VALUE (equal, as text), FIELD~TEXT (contains TEXT), FIELD>N
+#       (a number above N); prints that record.  "records>N" counts the
+#       incident's records.
+
+_INCIDENT_PY='
+import json, sys
+path, op = sys.argv[1], sys.argv[2]
+records = []
+for line in open(path):
+    r = json.loads(line)
+    r.setdefault("type", r.get("kind"))          # Records before ABI 1.1.
+    if "port" not in r and isinstance(r.get("vm"), dict):
+        r["port"] = r["vm"].get("port")
+    records.append(r)
+if op == "count":
+    want = sys.argv[3] if len(sys.argv) > 3 else None
+    print(len({r["id"] for r in records if want in (None, r["type"])}))
+elif op == "types":
+    print("\n".join(sorted({r["type"] for r in records})))
+else:
+    kind, target = sys.argv[3], sys.argv[4]
+    if ">" in target:   # PORT>TARGET: the end of the key HOST/PORT>TARGET.
+        mine = [r for r in records if r["type"] == kind
+                and (r.get("key") or "").endswith("/" + target)]
+    else:
+        mine = [r for r in records
+                if r["type"] == kind and r.get("target") == target]
+    ids = sorted({r["id"] for r in mine})
+    if len(ids) != 1:
+        sys.exit("%d incidents of type %s with target %r (want 1); types and "
+                 "targets there: %s" % (len(ids), kind, target,
+                 sorted({(r["type"], r.get("target")) for r in records})))
+    last = mine[-1]
+    last["records"] = len(mine)
+    bad = []
+    for cond in sys.argv[5:]:
+        for sep in "=~>":
+            if sep in cond:
+                field, value = cond.split(sep, 1)
+                break
+        else:
+            sys.exit("bad condition %r" % cond)
+        have = last.get(field)
+        text = have if isinstance(have, str) else json.dumps(have)
+        if not ((sep == "=" and text == value)
+                or (sep == "~" and value in text)
+                or (sep == ">" and isinstance(have, (int, float))
+                    and have > float(value))):
+            bad.append("%s: %s" % (cond, text))
+    print(json.dumps(last))
+    if bad:
+        sys.exit("incident %s of type %s: unmet: %s" % (ids[0], kind,
+                                                         "; ".join(bad)))
+'
+
+incident_count()
+{
+    "$PYTHON" -c "$_INCIDENT_PY" "$1" count ${2+"$2"}
+}
+
+incident_types()
+{
+    "$PYTHON" -c "$_INCIDENT_PY" "$1" types
+}
+
+incident_check()
+{
+    "$PYTHON" -c "$_INCIDENT_PY" "$1" check "${@:2}"
+}

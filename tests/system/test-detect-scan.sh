@@ -4,8 +4,8 @@
 # End to end: a VM port-scans another; vnmon-agent records the probes and
 # streams them to Redis; vnmon-analyzer reads the stream with its consumer
 # group, the "scan" detector raises one incident naming the VM, its port and
-# tenant, and the "jsonl" sink delivers it.  Benign traffic before it raises
-# nothing.
+# tenant, and the "jsonl" sink delivers its alert record (doc/alerts.md), as
+# the archive keeps it.  Benign traffic before it raises nothing.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/daemon-lib.sh"
 
@@ -20,6 +20,8 @@ syn_timeout = 2s
 update_interval = 0
 CONF
 sed -i 's/^window = 10s$/window = 30s\nports = 20/' "$VNM_LAB_DIR/etc/analyzer.conf"
+sed -i "/^\[analyzer\]\$/a archive = $VNM_LAB_DIR/incidents.jsonl" \
+    "$VNM_LAB_DIR/etc/analyzer.conf"
 alerts=$VNM_LAB_DIR/alerts.jsonl
 
 start_agent
@@ -49,20 +51,30 @@ for port in range(2000, 2040):
     time.sleep(0.01)'
 
 check -m "incident delivered by the jsonl sink" wait_for 20 \
-    grep -q '"kind":"port-scan"' "$alerts"
-check -m "the incident names the VM, its port and tenant" "$PYTHON" - "$alerts" <<'PY'
+    grep -q '"type":"port-scan"' "$alerts"
+check -m "the incident names the VM, its port, MAC and tenant" \
+    "$PYTHON" - "$alerts" "$VNM_LAB_NAME" <<'PY'
 import json, sys
 alerts = [json.loads(l) for l in open(sys.argv[1])]
-scans = [a for a in alerts if a["kind"] == "port-scan"]
+scans = [a for a in alerts if a["type"] == "port-scan"]
 assert len({a["id"] for a in scans}) == 1, alerts     # One incident.
 a = scans[0]
-assert a["vm"]["port"] == "t1vm1", a
-assert a["vm"]["tenant"] == "tenant1", a
+assert a["state"] == "open", a
+assert a["port"] == "t1vm1", a
 assert a["tenant"] == "tenant1", a
+assert a["mac"] == "02:00:00:00:01:01", a
+assert a["src"] == "10.0.0.11", a
+assert a["dst"] == "10.0.0.21" and a["target"] == "10.0.0.21", a
+assert a["protocol"] == "tcp", a
+assert a["host"] == sys.argv[2], a
 assert a["detector"] == "scan", a
-assert "10.0.0.21" in json.dumps(a), a
-assert not [x for x in alerts if x["kind"] != "port-scan"], alerts
+assert a["count"] >= 1 and a["packets"] > 0 and a["bytes"] > 0, a
+assert a["first_seen"].endswith("Z") and a["first_ms"] > 0, a
+assert a["evidence"] and all(isinstance(e, str) for e in a["evidence"]), a
+assert not [x for x in alerts if x["type"] != "port-scan"], alerts
 PY
+check -m "the archive has the same records" \
+    wait_for 5 cmp "$alerts" "$VNM_LAB_DIR/incidents.jsonl"
 consumed()
 {
     [ "$(status_field analyzer counters | "$PYTHON" -c \

@@ -8,6 +8,7 @@
 #include <config.h>
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,6 +63,7 @@ syn_probe(uint64_t id, uint16_t sport, uint32_t dst, uint16_t dport,
     struct vnm_flow flow;
 
     memset(&flow, 0, sizeof flow);
+    snprintf(flow.host, sizeof flow.host, "hv1");
     flow.id = id;
     flow.first_ms = flow.last_ms = ms;
     flow.event = VNM_FLOW_END_IDLE;
@@ -163,7 +165,7 @@ test_port_scan(void **statep)
     a = &fh->alerts[0];
     assert_string_equal(a->kind, "port-scan");
     assert_int_equal(a->severity, VNM_SEV_MEDIUM);
-    assert_string_equal(a->key, "t1vm1");
+    assert_string_equal(a->key, "hv1/t1vm1>10.0.0.12");
     assert_string_equal(a->target, "10.0.0.12");
     assert_string_equal(a->summary, "t1vm1 (10.0.0.11) probed 51 ports on "
                         "10.0.0.12 in 5.0 s");
@@ -181,13 +183,25 @@ test_port_scan(void **statep)
 
     assert_int_equal(fake_host_counter(fh, "probes"), 60);
     assert_int_equal(fake_host_counter(fh, "port_scans"), 1);
-    assert_int_equal(fake_host_counter(fh, "host_sweeps"), 0);
+    assert_int_equal(fake_host_counter(fh, "host_scans"), 0);
+
+    /* The 9 probes after the alert are emitted at the next tick. */
+    vnm_plugin.detector->on_tick(state, T0 + 5500);
+    assert_int_equal(fh->n_alerts, 1);
+    vnm_plugin.detector->on_tick(state, T0 + 6050);
+    assert_int_equal(fh->n_alerts, 2);
+    assert_string_equal(fh->alerts[1].key, "hv1/t1vm1>10.0.0.12");
+    assert_int_equal(fh->alerts[1].packets, 9);
+    assert_false(fh->alerts[1].has_flow);
+    vnm_plugin.detector->on_tick(state, T0 + 9050);
+    assert_int_equal(fh->n_alerts, 2);
     scan_stop(fh, state);
 }
 
-/* 40 unanswered flows to 40 hosts: one "host-sweep". */
+/* 40 unanswered flows to port 22 of 40 hosts: one "host-scan" of
+ * tcp/22. */
 static void
-test_host_sweep(void **statep)
+test_host_scan(void **statep)
 {
     const struct fake_alert *a;
     struct fake_host *fh;
@@ -203,12 +217,12 @@ test_host_sweep(void **statep)
     }
     assert_int_equal(fh->n_alerts, 1);
     a = &fh->alerts[0];
-    assert_string_equal(a->kind, "host-sweep");
+    assert_string_equal(a->kind, "host-scan");
     assert_int_equal(a->severity, VNM_SEV_MEDIUM);
-    assert_string_equal(a->key, "t1vm1");
-    assert_string_equal(a->target, "10.0.1.1-10.0.1.31");
-    assert_string_equal(a->summary, "t1vm1 (10.0.0.11) probed 31 hosts "
-                        "(10.0.1.1-10.0.1.31) in 0.3 s");
+    assert_string_equal(a->key, "hv1/t1vm1>tcp/22");
+    assert_string_equal(a->target, "tcp/22");
+    assert_string_equal(a->summary, "t1vm1 (10.0.0.11) probed tcp/22 on 31 "
+                        "hosts (10.0.1.1-10.0.1.31) in 0.3 s");
     assert_true(a->has_vm);
     assert_string_equal(a->vm.port, "t1vm1");
     assert_string_equal(a->vm.tenant, "tenant1");
@@ -216,7 +230,177 @@ test_host_sweep(void **statep)
     assert_int_equal(a->packets, 31);
     assert_string_equal(a->evidence[3], "TCP 10.0.0.11:50030 -> "
                         "10.0.1.31:22 SYN, no answer");
-    assert_int_equal(fake_host_counter(fh, "host_sweeps"), 1);
+    assert_int_equal(fake_host_counter(fh, "host_scans"), 1);
+    scan_stop(fh, state);
+}
+
+/* An ICMP echo request from t1vm1 to 'dst', answered if 'answered'. */
+static struct vnm_flow
+ping_flow(uint64_t id, uint32_t dst, uint64_t ms, bool answered)
+{
+    struct vnm_flow flow = syn_probe(id, 1000 + id, dst, 1000 + id, ms);
+
+    flow.ip_proto = 1;
+    flow.src.tcp_flags = 0;
+    flow.src.bytes = 98;
+    flow.src_ctl.has_icmp = 1;
+    flow.src_ctl.icmp_type = 8;
+    if (answered) {
+        flow.dst.packets = 1;
+        flow.dst.bytes = 98;
+        flow.dst_ctl.has_icmp = 1;
+    }
+    return flow;
+}
+
+/* Pings to 40 hosts of 10.0.1.0/24, half of them answered: a "ping-sweep"
+ * of that network at the 31st.  Then 40 more in 10.0.2.0/24: the sweep
+ * leaves its network, and a second incident names the wider one, which
+ * the rest of the sweep updates. */
+static void
+test_ping_sweep(void **statep)
+{
+    const struct fake_alert *a;
+    struct fake_host *fh;
+    void *state;
+
+    fh = scan_start("", &state);
+    for (int i = 0; i < 40; i++) {
+        uint64_t ms = T0 + 10 * i;
+        struct vnm_flow flow = ping_flow(i + 1, IP4(10, 0, 1, 1 + i), ms,
+                                         i % 2);
+
+        feed(fh, state, &flow, ms);
+    }
+    assert_int_equal(fh->n_alerts, 1);
+    a = &fh->alerts[0];
+    assert_string_equal(a->kind, "ping-sweep");
+    assert_int_equal(a->severity, VNM_SEV_MEDIUM);
+    assert_string_equal(a->key, "hv1/t1vm1>10.0.1.0/24");
+    assert_string_equal(a->target, "10.0.1.0/24");
+    assert_string_equal(a->summary, "t1vm1 (10.0.0.11) pinged 31 hosts of "
+                        "10.0.1.0/24 in 0.3 s");
+    assert_int_equal(a->packets, 31 + 15);    /* Requests and replies. */
+    assert_string_equal(a->evidence[3], "ICMP 10.0.0.11 -> 10.0.1.31 type "
+                        "8, no answer");
+    assert_string_equal(a->evidence[2], "ICMP 10.0.0.11 -> 10.0.1.30 type "
+                        "8, answered");
+    assert_int_equal(fake_host_counter(fh, "pings"), 40);
+    assert_int_equal(fake_host_counter(fh, "probes"), 0);
+
+    for (int i = 0; i < 40; i++) {
+        uint64_t ms = T0 + 2000 + 10 * i;
+        struct vnm_flow flow = ping_flow(i + 100, IP4(10, 0, 2, 1 + i), ms,
+                                         false);
+
+        feed(fh, state, &flow, ms);
+    }
+    vnm_plugin.detector->on_tick(state, T0 + 5000);
+    assert_int_equal(fake_host_counter(fh, "ping_sweeps"), 2);
+    {
+        uint64_t wide = 0, narrow = 0;
+
+        for (size_t i = 0; i < fh->n_alerts; i++) {
+            if (!strcmp(fh->alerts[i].key, "hv1/t1vm1>10.0.0.0/16")) {
+                wide += fh->alerts[i].packets;
+            } else {
+                assert_string_equal(fh->alerts[i].key,
+                                    "hv1/t1vm1>10.0.1.0/24");
+                narrow += fh->alerts[i].packets;
+            }
+        }
+        /* Every request and reply counted once, in one of them. */
+        assert_int_equal(narrow, 40 + 20);
+        assert_int_equal(wide, 40);
+    }
+    assert_int_equal(fake_host_counter(fh, "port_scans")
+                     + fake_host_counter(fh, "host_scans"), 0);
+    scan_stop(fh, state);
+}
+
+/* ICMPv6 echo requests to 31 hosts: a sweep of the /112 that holds them;
+ * other ICMP messages (an unreachable, ND) are no pings; without the ICMP
+ * details (an older agent), an ICMP flow with an echo id is one. */
+static void
+test_ping_kinds(void **statep)
+{
+    struct vnm_addr src = { .family = 6, .a = { 0xfd, 0x00 } };
+    struct fake_host *fh;
+    void *state;
+
+    src.a[15] = 0x11;
+    fh = scan_start("", &state);
+    for (int i = 0; i < 31; i++) {
+        struct vnm_flow flow = ping_flow(i + 1, 0, T0 + i, false);
+
+        flow.eth_type = 0x86dd;
+        flow.ip_proto = 58;
+        flow.src_ctl.icmp_type = 128;
+        flow.src.ip = src;
+        flow.dst.ip = (struct vnm_addr) { .family = 6,
+                                          .a = { 0xfd, 0x00, 0, 1 } };
+        flow.dst.ip.a[15] = 1 + i;
+        feed(fh, state, &flow, T0 + i);
+    }
+    assert_int_equal(fh->n_alerts, 1);
+    assert_string_equal(fh->alerts[0].key, "hv1/t1vm1>fd00:1::/112");
+    assert_string_equal(fh->alerts[0].evidence[0], "ICMPv6 fd00::11 -> "
+                        "fd00:1::1c type 128, no answer");
+
+    fake_host_clear(fh);
+    for (int i = 0; i < 40; i++) {
+        struct vnm_flow flow = ping_flow(i + 100, IP4(10, 0, 3, 1 + i),
+                                         T0 + 100 + i, false);
+
+        flow.src_ctl.icmp_type = 3;     /* Unreachable. */
+        feed(fh, state, &flow, T0 + 100 + i);
+        flow.id += 1000;
+        flow.ip_proto = 58;
+        flow.src_ctl.icmp_type = 135;   /* Neighbor solicitation. */
+        feed(fh, state, &flow, T0 + 100 + i);
+        flow.id += 1000;
+        flow.ip_proto = 1;
+        flow.src_ctl.has_icmp = 0;
+        flow.src.port = 0;              /* No echo id. */
+        feed(fh, state, &flow, T0 + 100 + i);
+    }
+    assert_int_equal(fh->n_alerts, 0);
+    for (int i = 0; i < 31; i++) {
+        struct vnm_flow flow = ping_flow(i + 500, IP4(10, 0, 4, 1 + i),
+                                         T0 + 200 + i, false);
+
+        flow.src_ctl.has_icmp = 0;      /* Older agent; echo id 1500+. */
+        feed(fh, state, &flow, T0 + 200 + i);
+    }
+    assert_int_equal(fh->n_alerts, 1);
+    assert_string_equal(fh->alerts[0].target, "10.0.4.0/24");
+    scan_stop(fh, state);
+}
+
+/* A flow reported several times (UPDATEs, then END) is one probe; the
+ * same port name on two hypervisors is two sources. */
+static void
+test_records_and_hosts(void **statep)
+{
+    struct fake_host *fh;
+    void *state;
+
+    fh = scan_start("", &state);
+    for (int i = 0; i < 30; i++) {
+        for (int h = 0; h < 2; h++) {
+            struct vnm_flow flow = syn_probe(i + 1 + 100 * h, 40000 + i,
+                                             IP4(10, 0, 0, 12), 1 + i,
+                                             T0 + i);
+
+            snprintf(flow.host, sizeof flow.host, "hv%d", h + 1);
+            for (int r = 0; r < 3; r++) {
+                flow.event = r < 2 ? VNM_FLOW_UPDATE : VNM_FLOW_END_IDLE;
+                feed(fh, state, &flow, T0 + i);
+            }
+        }
+    }
+    assert_int_equal(fake_host_counter(fh, "probes"), 60);
+    assert_int_equal(fh->n_alerts, 0);
     scan_stop(fh, state);
 }
 
@@ -393,11 +577,12 @@ test_late_records(void **statep)
 }
 
 /* A scan that goes on for 5 minutes (10 ports a second): an alert, then
- * updates at most once per window. */
+ * updates at most once a second, which together count every probe once,
+ * though each flow is reported twice (an UPDATE, then its END). */
 static void
 test_continuing_scan(void **statep)
 {
-    uint64_t last_raise = 0;
+    uint64_t last_emit = 0, packets = 0;
     size_t n_alerts = 0;
     struct fake_host *fh;
     void *state;
@@ -408,28 +593,39 @@ test_continuing_scan(void **statep)
         struct vnm_flow flow = syn_probe(i + 1, 1024 + i % 60000,
                                          IP4(10, 0, 0, 12), 1 + i, ms);
 
+        flow.event = VNM_FLOW_UPDATE;
         feed(fh, state, &flow, ms);
+        flow.event = VNM_FLOW_END_IDLE;
+        flow.src.packets = 2;           /* A retransmission. */
+        flow.src.bytes = 148;
+        feed(fh, state, &flow, ms + 1);
         if (i % 10 == 0) {
             vnm_plugin.detector->on_tick(state, ms);
         }
-        if (fh->n_alerts > n_alerts) {
-            assert_int_equal(fh->n_alerts, n_alerts + 1);
+        for (; n_alerts < fh->n_alerts; n_alerts++) {
+            const struct fake_alert *a = &fh->alerts[n_alerts];
+
             if (n_alerts) {
-                assert_true(ms - last_raise >= 10000);
+                assert_true(ms + 1 - last_emit >= 1000);
             }
-            assert_string_equal(fh->alerts[n_alerts].key, "t1vm1");
-            last_raise = ms;
-            n_alerts++;
+            assert_string_equal(a->kind, "port-scan");
+            assert_string_equal(a->key, "hv1/t1vm1>10.0.0.12");
+            assert_int_equal(a->bytes, 74 * a->packets);
+            last_emit = ms + 1;
+            packets += a->packets;
         }
     }
-    /* First at 5 s, then every 10 s up to 299.9 s. */
-    assert_int_equal(n_alerts, 30);
-    for (size_t i = 1; i < n_alerts; i++) {
-        /* 100 probes of 1 packet a window, since the previous raise. */
-        assert_int_equal(fh->alerts[i].packets, 100);
+    vnm_plugin.detector->on_tick(state, T0 + 400000);
+    for (; n_alerts < fh->n_alerts; n_alerts++) {
+        packets += fh->alerts[n_alerts].packets;
     }
-    assert_int_equal(fake_host_counter(fh, "port_scans"), 30);
-    assert_int_equal(fake_host_counter(fh, "host_sweeps"), 0);
+    /* First at 5 s, then once a second up to 299.9 s, and the rest at the
+     * last tick. */
+    assert_true(n_alerts >= 290 && n_alerts <= 300);
+    assert_int_equal(packets, 2 * 3000);
+    assert_int_equal(fake_host_counter(fh, "port_scans"), 1);
+    assert_int_equal(fake_host_counter(fh, "host_scans"), 0);
+    assert_int_equal(fake_host_counter(fh, "probes"), 6000);
     scan_stop(fh, state);
 }
 
@@ -450,9 +646,16 @@ test_interleaved_scan(void **statep)
 
         feed(fh, state, &flow, ms);
     }
-    assert_int_equal(fh->n_alerts, 1);
-    assert_string_equal(fh->alerts[0].kind, "port-scan");
-    assert_string_equal(fh->alerts[0].key, "t1vm1");
+    /* One incident: raised, then updated once a second. */
+    assert_int_equal(fake_host_counter(fh, "port_scans"), 1);
+    assert_true(fh->n_alerts >= 1 && fh->n_alerts <= 3);
+    for (size_t i = 0; i < fh->n_alerts; i++) {
+        assert_string_equal(fh->alerts[i].kind, "port-scan");
+        assert_string_equal(fh->alerts[i].key, fh->alerts[0].key);
+    }
+    assert_true(!strcmp(fh->alerts[0].key, "hv1/t1vm1>10.0.0.12")
+                || !strcmp(fh->alerts[0].key, "hv1/t1vm1>10.0.0.13")
+                || !strcmp(fh->alerts[0].key, "hv1/t1vm1>10.0.0.14"));
     scan_stop(fh, state);
 }
 
@@ -483,7 +686,7 @@ test_unattributed_ipv6(void **statep)
     }
     assert_int_equal(fh->n_alerts, 1);
     a = &fh->alerts[0];
-    assert_string_equal(a->key, "2001:db8::66");
+    assert_string_equal(a->key, "hv1/2001:db8::66>fd00::12");
     assert_false(a->has_vm);
     assert_int_equal(a->severity, VNM_SEV_HIGH);
     assert_string_equal(a->target, "fd00::12");
@@ -524,7 +727,7 @@ test_max_sources(void **statep)
 }
 
 /* One source probing 100000 random (host, port) pairs of 1024 hosts, about
- * 10 ports per host a window: a host sweep and its updates, no port scan;
+ * 10 ports per host and one host per port a window: no scan of any kind;
  * its tracking stays bounded (checked by the sanitizers). */
 static void
 test_one_source_flood(void **statep)
@@ -542,9 +745,8 @@ test_one_source_flood(void **statep)
         flow.dst.port = next_random(&x);
         feed(fh, state, &flow, ms);
     }
-    /* Host sweep at once, then every 10 s of the 100 s. */
-    assert_int_equal(fake_host_counter(fh, "host_sweeps"), 10);
-    assert_int_equal(fake_host_counter(fh, "port_scans"), 0);
+    assert_int_equal(fh->n_alerts, 0);
+    assert_int_equal(fake_host_counter(fh, "probes"), 100000);
     assert_int_equal(fake_host_counter(fh, "sources_evicted"), 0);
     scan_stop(fh, state);
 }
@@ -601,7 +803,10 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_descriptor),
         cmocka_unit_test(test_port_scan),
-        cmocka_unit_test(test_host_sweep),
+        cmocka_unit_test(test_host_scan),
+        cmocka_unit_test(test_ping_sweep),
+        cmocka_unit_test(test_ping_kinds),
+        cmocka_unit_test(test_records_and_hosts),
         cmocka_unit_test(test_normal_traffic),
         cmocka_unit_test(test_probe_kinds),
         cmocka_unit_test(test_slow_scan),

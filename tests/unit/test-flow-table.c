@@ -3,12 +3,14 @@
  * Unit tests of ovs-ext/flow-table.c, on a fake clock: bidirectional keys
  * and their VLAN/VNI context, counters and record fields, TCP state and
  * timeouts, active timeouts and UPDATE records, fragments, eviction under
- * the flow cap and the memory cap (a million SYNs from random sources), and
- * nDPI classification through the table.
+ * the flow cap and the memory cap (a million SYNs from random sources),
+ * nDPI classification through the table, the one-way flows of ARP, ND and
+ * DHCP with what their senders claimed, tunnel carriers, and the first
+ * UPDATE record.
  *
  * Frames are built by hand together with the struct decoded that describes
- * them, so that the table is tested on its own; one test goes through
- * decode_frame() as well.
+ * them, so that the table is tested on its own; the tests of ARP, ND, DHCP
+ * and VXLAN go through decode_frame() as well.
  */
 #include <config.h>
 
@@ -35,6 +37,7 @@
 #define P_ICMP 1
 #define P_TCP 6
 #define P_UDP 17
+#define P_ICMPV6 58
 
 #define FIN 0x01
 #define SYN 0x02
@@ -47,8 +50,19 @@ struct spec {
     const char *src, *dst;      /* IP addresses; NULL for non-IP. */
     uint8_t smac, dmac;         /* Last byte of 02:00:00:00:00:xx. */
     uint16_t eth_type;          /* Non-IP only (default ARP). */
-    uint8_t proto;              /* P_TCP, P_UDP or P_ICMP. */
+    uint8_t proto;              /* P_TCP, P_UDP, P_ICMP or P_ICMPV6. */
     uint16_t sport, dport;      /* ICMP echo: 'sport' is the id. */
+    uint8_t icmp_type;          /* ICMPv6 133..137 (ND), or 0: echo... */
+    bool echo_reply;            /* ...request, or reply if this is set. */
+    uint8_t nd_flags;           /* NA: R/S/O (0xe0); RA: M/O (0xc0). */
+    const char *nd_target;      /* NS, NA, redirect. */
+    uint8_t nd_ll;              /* Link-layer option (source for RS, RA,
+                                 * NS; target for NA): 02:..:xx; 0 none. */
+    uint8_t dhcp_type;          /* UDP payload: a DHCP (IPv4) or DHCPv6
+                                 * message of this type; 0 none. */
+    uint16_t arp_op;            /* ARP (no 'src'): op, 0 for zero bytes. */
+    const char *arp_spa, *arp_tpa; /* ARP protocol addresses. */
+    uint8_t arp_sha;            /* ARP sender MAC 02:..:xx; 0: 'smac'. */
     uint8_t flags;              /* TCP flags. */
     const void *payload;
     size_t payload_len;
@@ -107,6 +121,76 @@ set_addr(struct vnm_addr *a, const char *s)
     }
 }
 
+/* Writes a DHCP (or DHCPv6 if 'v6') message of type 'type' into 'buf':
+ * the BOOTP header, the magic cookie and option 53.  Returns its size. */
+static size_t
+build_dhcp(uint8_t *buf, uint8_t type, bool v6)
+{
+    if (v6) {
+        buf[0] = type;
+        buf[1] = 0x12;          /* Transaction id. */
+        buf[2] = 0x34;
+        buf[3] = 0x56;
+        return 4;
+    }
+    memset(buf, 0, 244);
+    buf[0] = type == 2 || type == 5 || type == 6 ? 2 : 1;
+    buf[1] = 1;                 /* Ethernet. */
+    buf[2] = 6;
+    buf[236] = 0x63;            /* Magic cookie. */
+    buf[237] = 0x82;
+    buf[238] = 0x53;
+    buf[239] = 0x63;
+    buf[240] = 53;
+    buf[241] = 1;
+    buf[242] = type;
+    buf[243] = 255;
+    return 244;
+}
+
+/* Writes the ND message of 's' (ICMPv6 133..137) at 'l4' and describes it
+ * in 'd'.  Returns its size. */
+static size_t
+build_nd(uint8_t *l4, const struct spec *s, struct decoded *d)
+{
+    static const size_t fixed[] = { 8, 16, 24, 24, 40 };
+    size_t n = fixed[s->icmp_type - 133];
+    struct vnm_addr target;
+
+    l4[0] = d->icmp_type = s->icmp_type;
+    if (s->icmp_type == 134) {
+        l4[4] = 64;
+        l4[5] = s->nd_flags;
+        put16(l4 + 6, 1800);
+        d->nd.flags = s->nd_flags & 0xc0;
+        d->nd.router_lifetime = 1800;
+    } else if (s->icmp_type >= 135) {
+        if (s->icmp_type == 136) {
+            l4[4] = s->nd_flags;
+            d->nd.flags = s->nd_flags & 0xe0;
+        }
+        set_addr(&target, s->nd_target);
+        memcpy(l4 + 8, target.a, 16);
+        memcpy(d->nd.target, target.a, 16);
+    }
+    if (s->nd_ll) {
+        bool tll = s->icmp_type == 136;
+
+        l4[n] = tll ? 2 : 1;
+        l4[n + 1] = 1;
+        set_mac(l4 + n + 2, s->nd_ll);
+        if (tll) {
+            d->nd.has_tll = true;
+            set_mac(d->nd.tll, s->nd_ll);
+        } else {
+            d->nd.has_sll = true;
+            set_mac(d->nd.sll, s->nd_ll);
+        }
+        n += 8;
+    }
+    return n;
+}
+
 /* Builds the frame described by 's' into 'f', with its decoding. */
 static void
 build(struct frame *f, const struct spec *s)
@@ -138,8 +222,30 @@ build(struct frame *f, const struct spec *s)
         p += 2;
         d->l3 = p - f->buf;
         memset(p, 0, 28);
+        if (d->eth_type == 0x0806 && s->arp_op) {
+            struct decode_arp *arp = &d->arp;
+            struct vnm_addr a;
+
+            arp->op = s->arp_op;
+            set_mac(arp->sha, s->arp_sha ? s->arp_sha : s->smac);
+            set_addr(&a, s->arp_spa);
+            memcpy(arp->spa, a.a, 4);
+            set_addr(&a, s->arp_tpa);
+            memcpy(arp->tpa, a.a, 4);
+            put16(p, 1);
+            put16(p + 2, 0x0800);
+            p[4] = 6;
+            p[5] = 4;
+            put16(p + 6, arp->op);
+            memcpy(p + 8, arp->sha, 6);
+            memcpy(p + 14, arp->spa, 4);
+            memcpy(p + 24, arp->tpa, 4);
+        }
         p += 28;
     } else {
+        const void *payload = s->payload;
+        size_t payload_len = s->payload_len;
+        uint8_t dhcp[300];
         bool later;
         uint8_t *l4;
 
@@ -199,26 +305,38 @@ build(struct frame *f, const struct spec *s)
                 d->dst_port = s->dport;
                 p += 20;
             } else if (s->proto == P_UDP) {
+                if (s->dhcp_type) {
+                    payload_len = build_dhcp(dhcp, s->dhcp_type,
+                                             d->ip_version == 6);
+                    payload = dhcp;
+                    d->dhcp_msg_type = s->dhcp_type;
+                    d->is_dhcpv6 = d->ip_version == 6;
+                }
                 put16(l4 + 2, s->dport);
-                put16(l4 + 4, 8 + s->payload_len);
+                put16(l4 + 4, 8 + payload_len);
                 d->src_port = s->sport;
                 d->dst_port = s->dport;
                 p += 8;
+            } else if (s->icmp_type >= 133 && s->icmp_type <= 137) {
+                p += build_nd(l4, s, d);
             } else {
-                /* ICMP echo request: type 8, id, sequence. */
-                l4[0] = d->icmp_type = 8;
+                /* ICMP echo: type, code, checksum, id, sequence. */
+                bool v4 = d->ip_version == 4;
+
+                l4[0] = d->icmp_type = (s->echo_reply ? (v4 ? 0 : 129)
+                                        : (v4 ? 8 : 128));
                 put16(l4 + 4, s->sport);
                 put16(l4 + 6, 1);
                 d->src_port = d->dst_port = s->sport;
                 p += 8;
             }
             d->payload = p - f->buf;
-            d->payload_len = s->payload_len;
+            d->payload_len = payload_len;
         }
-        if (s->payload_len) {
-            memcpy(p, s->payload, s->payload_len);
+        if (payload_len) {
+            memcpy(p, payload, payload_len);
         }
-        p += s->payload_len;
+        p += payload_len;
         if (d->ip_version == 4) {
             put16(l3 + 2, p - l3);
         } else {
@@ -293,6 +411,7 @@ setup(void **statep)
     flow_table_config_init(&c->cfg);
     c->cfg.classify = false;
     c->cfg.update_interval_ms = 0;  /* Tests that want updates say so. */
+    c->cfg.first_update_ms = 0;
     c->cfg.worker_id = 3;
     c->sink.keep = true;
     *statep = c;
@@ -1194,6 +1313,641 @@ test_bw_deltas(void **statep)
     assert_int_equal(stats_of(c).n_bw_deltas, 3);
 }
 
+/* Sends the frame of 's' through 'c' at T0 + 'ms', from port 'port_id', as
+ * decode_frame() decodes it (which must decode it completely). */
+static void
+send_decoded(struct ctx *c, uint64_t ms, uint32_t port_id,
+             const struct spec *s)
+{
+    struct decoded d;
+    struct frame f;
+
+    build(&f, s);
+    memset(&d, 0, sizeof d);
+    assert_true(decode_frame(f.buf, f.len, f.len, &d));
+    assert_int_equal(d.eth_type, f.d.eth_type);
+    assert_int_equal(d.arp.op, f.d.arp.op);
+    assert_int_equal(d.icmp_type, f.d.icmp_type);
+    assert_int_equal(d.dhcp_msg_type, f.d.dhcp_msg_type);
+    flow_table_packet(c->table, &d, f.buf, port_id, T0 + ms);
+}
+
+/* How many records of 'c' have an initiator that entered on 'ofport' and
+ * the EtherType 'eth_type'. */
+static size_t
+count_from(const struct ctx *c, int32_t ofport, uint16_t eth_type)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < c->sink.n; i++) {
+        const struct vnm_flow *r = &c->sink.recs[i];
+
+        n += r->src.in.ofport == ofport && r->eth_type == eth_type;
+    }
+    return n;
+}
+
+/* The only record of 'c' whose initiator entered on 'ofport' and whose
+ * EtherType is 'eth_type'. */
+static const struct vnm_flow *
+only_from(const struct ctx *c, int32_t ofport, uint16_t eth_type)
+{
+    const struct vnm_flow *found = NULL;
+
+    for (size_t i = 0; i < c->sink.n; i++) {
+        const struct vnm_flow *r = &c->sink.recs[i];
+
+        if (r->src.in.ofport == ofport && r->eth_type == eth_type) {
+            assert_null(found);
+            found = r;
+        }
+    }
+    assert_non_null(found);
+    return found;
+}
+
+/* A one-way record: nothing from the responder, no L4 port unless DHCP. */
+static void
+assert_one_way(const struct vnm_flow *r, uint64_t packets)
+{
+    static const struct vnm_flow_ctl zero;
+
+    assert_int_equal(r->src.packets, packets);
+    assert_int_equal(r->dst.packets, 0);
+    assert_int_equal(r->dst.bytes, 0);
+    assert_int_equal(r->dst.in.ofport, -1);
+    assert_memory_equal(&r->dst_ctl, &zero, sizeof zero);
+    if (r->ip_proto != P_UDP) {
+        assert_int_equal(r->src.port, 0);
+        assert_int_equal(r->dst.port, 0);
+    }
+}
+
+#define ARP_SPEC(OP, SPA, TPA, SMAC, DMAC, SHA)                          \
+    (&(struct spec) { .arp_op = (OP), .arp_spa = (SPA), .arp_tpa = (TPA), \
+                      .smac = (SMAC), .dmac = (DMAC), .arp_sha = (SHA) })
+
+/* ARP: one one-way flow per sender, port and claim, with the sender and
+ * target protocol addresses as the record's addresses and what it claimed
+ * in 'src_ctl'; a forged frame from another port never merges into the
+ * genuine flow, even when its bytes are the same. */
+static void
+test_arp_one_way(void **statep)
+{
+    struct ctx *c = *statep;
+    const struct vnm_flow *r;
+    uint8_t mac[6];
+
+    ctx_create(c);
+    /* Port 1 (..:01, 10.0.0.1) asks twice for 10.0.0.2; port 2 (..:02)
+     * answers; then announces itself (gratuitous). */
+    send_decoded(c, 0, 1, ARP_SPEC(1, "10.0.0.1", "10.0.0.2", 1, 0xff, 0));
+    send_decoded(c, 1, 1, ARP_SPEC(1, "10.0.0.1", "10.0.0.2", 1, 0xff, 0));
+    send_decoded(c, 2, 2, ARP_SPEC(2, "10.0.0.2", "10.0.0.1", 2, 1, 0));
+    send_decoded(c, 3, 2, ARP_SPEC(1, "10.0.0.2", "10.0.0.2", 2, 0xff, 0));
+    /* Port 3 (..:03) forges: the same reply bytes as port 2's; a reply
+     * whose sender MAC (..:02) is not its Ethernet source; a gratuitous
+     * reply claiming 10.0.0.2. */
+    send_decoded(c, 4, 3, ARP_SPEC(2, "10.0.0.2", "10.0.0.1", 2, 1, 0));
+    send_decoded(c, 5, 3, ARP_SPEC(2, "10.0.0.2", "10.0.0.1", 3, 1, 2));
+    send_decoded(c, 6, 3, ARP_SPEC(2, "10.0.0.2", "10.0.0.2", 3, 0xff, 0));
+    assert_int_equal(stats_of(c).n_flows, 6);
+    flow_table_flush(c->table, T0 + 10);
+    assert_int_equal(c->sink.n, 6);
+    for (size_t i = 0; i < c->sink.n; i++) {
+        r = &c->sink.recs[i];
+        assert_int_equal(r->eth_type, 0x0806);
+        assert_int_equal(r->ip_proto, 0);
+        assert_int_equal(r->src_ctl.has_icmp, 0);
+        assert_int_equal(r->src_ctl.nd, 0);
+        assert_int_equal(r->src_ctl.dhcp_types, 0);
+        assert_int_equal(r->tunnel_type, 0);
+        assert_int_equal(r->outer.src_ip.family, 0);
+    }
+
+    r = only_from(c, 1, 0x0806);
+    assert_one_way(r, 2);
+    assert_ip(&r->src.ip, "10.0.0.1");
+    assert_ip(&r->dst.ip, "10.0.0.2");
+    assert_mac(r->src.mac, 1);
+    assert_int_equal(r->src_ctl.arp, VNM_ARP_REQUEST);
+    assert_mac(r->src_ctl.arp_sha, 1);
+    assert_int_equal(r->first_ms, T0);
+    assert_int_equal(r->last_ms, T0 + 1);
+
+    assert_int_equal(count_from(c, 2, 0x0806), 2);
+    for (size_t i = 0; i < c->sink.n; i++) {
+        r = &c->sink.recs[i];
+        if (r->src.in.ofport != 2) {
+            continue;
+        }
+        assert_one_way(r, 1);
+        assert_ip(&r->src.ip, "10.0.0.2");
+        assert_mac(r->src_ctl.arp_sha, 2);
+        if (r->src_ctl.arp & VNM_ARP_GRATUITOUS) {
+            assert_int_equal(r->src_ctl.arp,
+                             VNM_ARP_REQUEST | VNM_ARP_GRATUITOUS);
+            assert_ip(&r->dst.ip, "10.0.0.2");
+        } else {
+            assert_int_equal(r->src_ctl.arp, VNM_ARP_REPLY);
+            assert_ip(&r->dst.ip, "10.0.0.1");
+        }
+    }
+
+    assert_int_equal(count_from(c, 3, 0x0806), 3);
+    for (size_t i = 0; i < c->sink.n; i++) {
+        r = &c->sink.recs[i];
+        if (r->src.in.ofport != 3) {
+            continue;
+        }
+        assert_one_way(r, 1);
+        assert_ip(&r->src.ip, "10.0.0.2");
+        assert_string_equal(r->src.in.port, "tap3");
+        if (r->src_ctl.arp & VNM_ARP_GRATUITOUS) {
+            assert_int_equal(r->src_ctl.arp,
+                             VNM_ARP_REPLY | VNM_ARP_GRATUITOUS);
+            assert_mac(r->src.mac, 3);
+            assert_mac(r->src_ctl.arp_sha, 3);
+        } else if (r->src_ctl.arp & VNM_ARP_SHA_MISMATCH) {
+            assert_int_equal(r->src_ctl.arp,
+                             VNM_ARP_REPLY | VNM_ARP_SHA_MISMATCH);
+            assert_mac(r->src.mac, 3);
+            assert_mac(r->src_ctl.arp_sha, 2);
+        } else {
+            /* Port 2's reply, byte for byte, but from port 3. */
+            assert_int_equal(r->src_ctl.arp, VNM_ARP_REPLY);
+            assert_mac(r->src.mac, 2);
+            assert_mac(r->src_ctl.arp_sha, 2);
+        }
+    }
+
+    /* An ARP frame too short to decode keys on its MACs as before. */
+    set_mac(mac, 2);
+    send_at(c, 20, 1, &(struct spec) { .smac = 1, .dmac = 2 });
+    send_at(c, 21, 2, &(struct spec) { .smac = 2, .dmac = 1 });
+    flow_table_flush(c->table, T0 + 30);
+    assert_int_equal(c->sink.n, 7);
+    r = &c->sink.recs[6];
+    assert_int_equal(r->src.packets, 1);
+    assert_int_equal(r->dst.packets, 1);
+    assert_int_equal(r->src.ip.family, 0);
+    assert_int_equal(r->src_ctl.arp, 0);
+    assert_memory_equal(r->dst.mac, mac, 6);
+}
+
+#define ND_SPEC(SRC, DST, TYPE, TARGET, LL, FLAGS, SMAC)                  \
+    (&(struct spec) { .src = (SRC), .dst = (DST), .proto = P_ICMPV6,      \
+                      .icmp_type = (TYPE), .nd_target = (TARGET),         \
+                      .nd_ll = (LL), .nd_flags = (FLAGS), .smac = (SMAC), \
+                      .dmac = 0xff })
+
+/* The record of 'c' from 'ofport' whose sender sent the ND types 'nd'
+ * (which must be unique). */
+static const struct vnm_flow *
+nd_record(const struct ctx *c, int32_t ofport, uint8_t nd)
+{
+    const struct vnm_flow *found = NULL;
+
+    for (size_t i = 0; i < c->sink.n; i++) {
+        const struct vnm_flow *r = &c->sink.recs[i];
+
+        if (r->src.in.ofport == ofport && r->src_ctl.nd == nd) {
+            assert_null(found);
+            found = r;
+        }
+    }
+    assert_non_null(found);
+    return found;
+}
+
+/* ND: one-way flows with the type, flags, link-layer address and target
+ * each sender claimed; ICMPv6 echo stays two-way, with each side's first
+ * type. */
+static void
+test_nd_one_way(void **statep)
+{
+    struct ctx *c = *statep;
+    const struct vnm_flow *r;
+    struct vnm_addr target;
+
+    ctx_create(c);
+    /* Port 1 solicits fd00::2; port 2 answers (S|O) twice; port 2 also
+     * advertises fd00::22 (another target, another flow); port 3 forges an
+     * NA for fd00::2 with its own MAC (O) and advertises a route (M|O). */
+    send_decoded(c, 0, 1, ND_SPEC("fd00::1", "ff02::1:ff00:2", 135,
+                                  "fd00::2", 1, 0, 1));
+    send_decoded(c, 1, 2, ND_SPEC("fd00::2", "fd00::1", 136, "fd00::2", 2,
+                                  0x60, 2));
+    send_decoded(c, 2, 2, ND_SPEC("fd00::2", "fd00::1", 136, "fd00::2", 2,
+                                  0x60, 2));
+    send_decoded(c, 3, 2, ND_SPEC("fd00::2", "fd00::1", 136, "fd00::22", 2,
+                                  0x20, 2));
+    send_decoded(c, 4, 3, ND_SPEC("fd00::3", "fd00::1", 136, "fd00::2", 3,
+                                  0x20, 3));
+    send_decoded(c, 5, 3, ND_SPEC("fe80::3", "ff02::1", 134, NULL, 3, 0xc0,
+                                  3));
+    send_decoded(c, 6, 1, ND_SPEC("fe80::1", "ff02::2", 133, NULL, 0, 0,
+                                  1));
+    /* An echo request and its reply: one two-way flow. */
+    send_decoded(c, 7, 1, &(struct spec) {
+                     .src = "fd00::1", .dst = "fd00::2", .proto = P_ICMPV6,
+                     .sport = 77, .smac = 1, .dmac = 2 });
+    send_decoded(c, 8, 2, &(struct spec) {
+                     .src = "fd00::2", .dst = "fd00::1", .proto = P_ICMPV6,
+                     .sport = 77, .echo_reply = true, .smac = 2,
+                     .dmac = 1 });
+    assert_int_equal(stats_of(c).n_flows, 7);
+    flow_table_flush(c->table, T0 + 10);
+    assert_int_equal(c->sink.n, 7);
+
+    r = nd_record(c, 1, VNM_ND_NS);
+    assert_one_way(r, 1);
+    assert_ip(&r->src.ip, "fd00::1");
+    assert_ip(&r->dst.ip, "ff02::1:ff00:2");
+    assert_int_equal(r->ip_proto, P_ICMPV6);
+    assert_int_equal(r->src_ctl.has_icmp, 1);
+    assert_int_equal(r->src_ctl.icmp_type, 135);
+    assert_int_equal(r->src_ctl.icmp_code, 0);
+    assert_int_equal(r->src_ctl.has_nd_lladdr, 1);
+    assert_mac(r->src_ctl.nd_lladdr, 1);
+    assert_int_equal(r->src_ctl.nd_flags, 0);
+    set_addr(&target, "fd00::2");
+    assert_memory_equal(r->src_ctl.nd_target, target.a, 16);
+
+    /* Port 2's NAs: two for fd00::2, one for fd00::22. */
+    assert_int_equal(count_from(c, 2, 0x86dd), 2);
+    for (size_t i = 0; i < c->sink.n; i++) {
+        r = &c->sink.recs[i];
+        if (r->src.in.ofport != 2 || r->src_ctl.nd != VNM_ND_NA) {
+            continue;
+        }
+        assert_ip(&r->src.ip, "fd00::2");
+        assert_int_equal(r->src_ctl.icmp_type, 136);
+        assert_mac(r->src_ctl.nd_lladdr, 2);
+        if (r->src.packets == 2) {
+            assert_one_way(r, 2);
+            assert_int_equal(r->src_ctl.nd_flags, 0x60);
+            assert_memory_equal(r->src_ctl.nd_target, target.a, 16);
+        } else {
+            struct vnm_addr other;
+
+            assert_one_way(r, 1);
+            assert_int_equal(r->src_ctl.nd_flags, 0x20);
+            set_addr(&other, "fd00::22");
+            assert_memory_equal(r->src_ctl.nd_target, other.a, 16);
+        }
+    }
+
+    r = nd_record(c, 3, VNM_ND_NA);
+    assert_one_way(r, 1);
+    assert_ip(&r->src.ip, "fd00::3");
+    assert_int_equal(r->src_ctl.nd_flags, 0x20);
+    assert_mac(r->src_ctl.nd_lladdr, 3);
+    assert_memory_equal(r->src_ctl.nd_target, target.a, 16);
+
+    r = nd_record(c, 3, VNM_ND_RA);
+    assert_one_way(r, 1);
+    assert_ip(&r->src.ip, "fe80::3");
+    assert_ip(&r->dst.ip, "ff02::1");
+    assert_int_equal(r->src_ctl.icmp_type, 134);
+    assert_int_equal(r->src_ctl.nd_flags, 0xc0);
+    assert_mac(r->src_ctl.nd_lladdr, 3);
+
+    r = nd_record(c, 1, VNM_ND_RS);
+    assert_one_way(r, 1);
+    assert_int_equal(r->src_ctl.icmp_type, 133);
+    assert_int_equal(r->src_ctl.has_nd_lladdr, 0);
+
+    /* The echo: two-way, with each side's first ICMPv6 type. */
+    r = nd_record(c, 1, 0);
+    assert_int_equal(r->src.packets, 1);
+    assert_int_equal(r->dst.packets, 1);
+    assert_int_equal(r->src.port, 77);
+    assert_int_equal(r->src_ctl.has_icmp, 1);
+    assert_int_equal(r->src_ctl.icmp_type, 128);
+    assert_int_equal(r->dst_ctl.has_icmp, 1);
+    assert_int_equal(r->dst_ctl.icmp_type, 129);
+    assert_int_equal(r->dst_ctl.nd, 0);
+}
+
+#define DHCP_SPEC(SRC, DST, SP, DP, TYPE, SMAC)                         \
+    (&(struct spec) { .src = (SRC), .dst = (DST), .proto = P_UDP,       \
+                      .sport = (SP), .dport = (DP), .dhcp_type = (TYPE),  \
+                      .smac = (SMAC), .dmac = 0xff })
+
+/* DHCP and DHCPv6: one-way flows with the message types each sender sent
+ * and the real UDP ports; a rogue server's OFFER is its own flow. */
+static void
+test_dhcp_one_way(void **statep)
+{
+    struct ctx *c = *statep;
+    const struct vnm_flow *r;
+
+    ctx_create(c);
+    /* Port 1's client: DISCOVER, then REQUEST.  The host's server (port
+     * 9) and a rogue VM's (port 5) both OFFER and ACK. */
+    send_decoded(c, 0, 1, DHCP_SPEC("0.0.0.0", "255.255.255.255", 68, 67,
+                                    1, 1));
+    send_decoded(c, 1, 9, DHCP_SPEC("10.0.0.254", "255.255.255.255", 67,
+                                    68, 2, 9));
+    send_decoded(c, 1, 5, DHCP_SPEC("10.0.0.5", "255.255.255.255", 67, 68,
+                                    2, 5));
+    send_decoded(c, 2, 1, DHCP_SPEC("0.0.0.0", "255.255.255.255", 68, 67,
+                                    3, 1));
+    send_decoded(c, 3, 9, DHCP_SPEC("10.0.0.254", "255.255.255.255", 67,
+                                    68, 5, 9));
+    send_decoded(c, 3, 5, DHCP_SPEC("10.0.0.5", "255.255.255.255", 67, 68,
+                                    5, 5));
+    /* A DHCPv6 ADVERTISE from the rogue VM. */
+    send_decoded(c, 4, 5, DHCP_SPEC("fe80::5", "fe80::1", 547, 546, 2, 5));
+    assert_int_equal(stats_of(c).n_flows, 4);
+    flow_table_flush(c->table, T0 + 10);
+    assert_int_equal(c->sink.n, 4);
+
+    r = only_from(c, 1, 0x0800);
+    assert_one_way(r, 2);
+    assert_ip(&r->src.ip, "0.0.0.0");
+    assert_ip(&r->dst.ip, "255.255.255.255");
+    assert_int_equal(r->src.port, 68);
+    assert_int_equal(r->dst.port, 67);
+    assert_int_equal(r->src_ctl.dhcp_types, (1u << 1) | (1u << 3));
+    assert_int_equal(r->src_ctl.dhcpv6, 0);
+
+    r = only_from(c, 9, 0x0800);
+    assert_one_way(r, 2);
+    assert_ip(&r->src.ip, "10.0.0.254");
+    assert_int_equal(r->src.port, 67);
+    assert_int_equal(r->dst.port, 68);
+    assert_int_equal(r->src_ctl.dhcp_types, (1u << 2) | (1u << 5));
+
+    r = only_from(c, 5, 0x0800);
+    assert_one_way(r, 2);
+    assert_ip(&r->src.ip, "10.0.0.5");
+    assert_string_equal(r->src.in.port, "tap5");
+    assert_true(r->src_ctl.dhcp_types & (1u << 2));     /* OFFER. */
+    assert_int_equal(r->src_ctl.dhcp_types, (1u << 2) | (1u << 5));
+    assert_int_equal(r->src_ctl.has_icmp, 0);
+
+    r = only_from(c, 5, 0x86dd);
+    assert_one_way(r, 1);
+    assert_int_equal(r->src.port, 547);
+    assert_int_equal(r->dst.port, 546);
+    assert_int_equal(r->src_ctl.dhcpv6, 1);
+    assert_int_equal(r->src_ctl.dhcp_types, 1u << 2);
+}
+
+/* A fragmented DHCP message: the later fragment joins its one-way flow. */
+static void
+test_dhcp_fragments(void **statep)
+{
+    struct ctx *c = *statep;
+    struct spec s = *DHCP_SPEC("10.0.0.5", "10.0.0.1", 67, 68, 0, 5);
+
+    ctx_create(c);
+    s.frag = s.mf = true;
+    s.frag_id = 77;
+    send_at(c, 0, 5, &s);
+    s.mf = false;
+    s.frag_off = 1480;
+    send_at(c, 1, 5, &s);
+    flow_table_flush(c->table, T0 + 10);
+    assert_int_equal(only_record(c)->src.packets, 2);
+    assert_one_way(only_record(c), 2);
+    assert_int_equal(only_record(c)->src.port, 67);
+    assert_int_equal(stats_of(c).n_frags_untracked, 0);
+}
+
+/* Wraps the frame 'inner' into a VXLAN frame 'f' (VNI 'vni') from
+ * 'osrc':'sport' to 'odst':4789 and decodes it with decode_frame(). */
+static void
+vxlan_wrap(struct frame *f, const struct frame *inner, const char *osrc,
+           const char *odst, uint16_t sport, uint32_t vni)
+{
+    struct vnm_addr a;
+    uint8_t *p = f->buf;
+    size_t ilen = inner->len;
+
+    memset(f, 0, sizeof *f);
+    set_mac(p, 0xaa);
+    set_mac(p + 6, 0xbb);
+    put16(p + 12, 0x0800);
+    p += 14;
+    p[0] = 0x45;
+    put16(p + 2, 20 + 8 + 8 + ilen);
+    p[8] = 64;
+    p[9] = P_UDP;
+    set_addr(&a, osrc);
+    memcpy(p + 12, a.a, 4);
+    set_addr(&a, odst);
+    memcpy(p + 16, a.a, 4);
+    p += 20;
+    put16(p, sport);
+    put16(p + 2, 4789);
+    put16(p + 4, 8 + 8 + ilen);
+    p += 8;
+    p[0] = 0x08;                /* VNI present. */
+    p[4] = vni >> 16;
+    p[5] = vni >> 8;
+    p[6] = vni;
+    p += 8;
+    memcpy(p, inner->buf, ilen);
+    p += ilen;
+    f->len = p - f->buf;
+    assert_true(decode_frame(f->buf, f->len, f->len, &f->d));
+    assert_int_equal(f->d.tunnel, DECODE_TUNNEL_VXLAN);
+}
+
+/* Tunnelled flows carry the outer addresses of their first frame; ARP in
+ * the tunnel is one-way as well. */
+static void
+test_tunnel_outer(void **statep)
+{
+    struct ctx *c = *statep;
+    struct frame inner, f;
+    const struct vnm_flow *r;
+    size_t n_tunnel = 0;
+
+    ctx_create(c);
+    build(&inner, &(struct spec) {
+              .src = "192.168.1.1", .dst = "192.168.1.2", .proto = P_ICMP,
+              .sport = 9, .smac = 1, .dmac = 2 });
+    vxlan_wrap(&f, &inner, "172.16.0.1", "172.16.0.2", 50000, 5000);
+    flow_table_packet(c->table, &f.d, f.buf, 4, T0);
+    build(&inner, &(struct spec) {
+              .src = "192.168.1.2", .dst = "192.168.1.1", .proto = P_ICMP,
+              .sport = 9, .echo_reply = true, .smac = 2, .dmac = 1 });
+    vxlan_wrap(&f, &inner, "172.16.0.2", "172.16.0.1", 50001, 5000);
+    flow_table_packet(c->table, &f.d, f.buf, 4, T0 + 1);
+    build(&inner, ARP_SPEC(1, "192.168.1.1", "192.168.1.3", 1, 0xff, 0));
+    vxlan_wrap(&f, &inner, "172.16.0.1", "172.16.0.9", 50002, 6000);
+    flow_table_packet(c->table, &f.d, f.buf, 4, T0 + 2);
+    send_at(c, 3, 1, UDP_SPEC("10.0.0.1", "10.0.0.2", 1, 2));
+    flow_table_flush(c->table, T0 + 10);
+    assert_int_equal(c->sink.n, 3);
+
+    for (size_t i = 0; i < c->sink.n; i++) {
+        r = &c->sink.recs[i];
+        if (!r->tunnel_type) {
+            static const struct vnm_flow_outer zero;
+
+            assert_memory_equal(&r->outer, &zero, sizeof zero);
+            continue;
+        }
+        n_tunnel++;
+        assert_int_equal(r->tunnel_type, DECODE_TUNNEL_VXLAN);
+        assert_ip(&r->outer.src_ip, "172.16.0.1");
+        if (r->eth_type == 0x0806) {
+            assert_int_equal(r->vni, 6000);
+            assert_ip(&r->outer.dst_ip, "172.16.0.9");
+            assert_int_equal(r->outer.src_port, 50002);
+            assert_one_way(r, 1);
+            assert_ip(&r->src.ip, "192.168.1.1");
+            assert_ip(&r->dst.ip, "192.168.1.3");
+            assert_int_equal(r->src_ctl.arp, VNM_ARP_REQUEST);
+        } else {
+            assert_int_equal(r->vni, 5000);
+            assert_ip(&r->outer.dst_ip, "172.16.0.2");
+            assert_int_equal(r->outer.src_port, 50000);
+            assert_int_equal(r->outer.dst_port, 4789);
+            assert_ip(&r->src.ip, "192.168.1.1");
+            assert_int_equal(r->src.packets, 1);
+            assert_int_equal(r->dst.packets, 1);
+            assert_int_equal(r->src_ctl.icmp_type, 8);
+            assert_int_equal(r->dst_ctl.has_icmp, 1);
+            assert_int_equal(r->dst_ctl.icmp_type, 0);
+        }
+    }
+    assert_int_equal(n_tunnel, 2);
+}
+
+/* Only one-way and tunnelled flows pay for their extra state; the memory
+ * stats count it and give it back. */
+static void
+test_extra_memory(void **statep)
+{
+    struct ctx *c = *statep;
+    uint64_t base, plain, extra;
+
+    ctx_create(c);
+    base = stats_of(c).memory;
+    send_at(c, 0, 1, UDP_SPEC("10.0.0.1", "10.0.0.2", 1000, 2000));
+    plain = stats_of(c).memory - base;
+    assert_int_equal(plain, flow_table_flow_size(c->table));
+    send_decoded(c, 1, 1, ARP_SPEC(1, "10.0.0.1", "10.0.0.2", 1, 0xff, 0));
+    extra = stats_of(c).memory - base - 2 * plain;
+    assert_int_equal(extra, 84);     /* As flow-table.h says. */
+    flow_table_flush(c->table, T0 + 10);
+    assert_int_equal(stats_of(c).memory, base);
+}
+
+/* The first UPDATE record comes 'first_update_ms' after a flow starts,
+ * then every 'update_interval_ms'; a flow that ends before it gets none;
+ * a restarted incarnation gets one too; no update interval, no first
+ * update. */
+static void
+test_first_update(void **statep)
+{
+    struct ctx *c = *statep;
+    const struct vnm_flow *r;
+
+    c->cfg.update_interval_ms = 10000;
+    c->cfg.first_update_ms = 1000;
+    c->cfg.tcp_closed_timeout_ms = 500;
+    c->cfg.active_timeout_ms = 30000;
+    ctx_create(c);
+    send_at(c, 0, 1, UDP_SPEC("10.0.0.1", "10.0.0.2", 1000, 2000));   /* A */
+    send_at(c, 500, 2, UDP_SPEC("10.0.0.3", "10.0.0.4", 3000, 4000)); /* B */
+    flow_table_expire(c->table, T0 + 999);
+    assert_int_equal(c->sink.n, 0);
+    flow_table_expire(c->table, T0 + 1000);
+    assert_int_equal(c->sink.n, 1);
+    r = &c->sink.recs[0];
+    assert_int_equal(r->event, VNM_FLOW_UPDATE);
+    assert_int_equal(r->src.port, 1000);
+    assert_int_equal(r->src.packets, 1);
+
+    /* B sends again before its first record: both frames in it. */
+    send_at(c, 1200, 2, UDP_SPEC("10.0.0.3", "10.0.0.4", 3000, 4000));
+    /* C: a TCP flow reset and ended before its first record. */
+    send_at(c, 1300, 1, C2S(SYN));
+    send_at(c, 1400, 2, S2C(RST | ACK));
+    flow_table_expire(c->table, T0 + 1499);
+    assert_int_equal(c->sink.n, 1);
+    flow_table_expire(c->table, T0 + 1500);
+    assert_int_equal(c->sink.n, 2);
+    r = &c->sink.recs[1];
+    assert_int_equal(r->event, VNM_FLOW_UPDATE);
+    assert_int_equal(r->src.port, 3000);
+    assert_int_equal(r->src.packets, 2);
+    flow_table_expire(c->table, T0 + 1900);
+    assert_int_equal(c->sink.n, 3);
+    assert_int_equal(c->sink.recs[2].event, VNM_FLOW_END_TCP);
+    flow_table_expire(c->table, T0 + 2300);
+    assert_int_equal(c->sink.n, 3);
+
+    /* Then every 10 s after the first record, if there were frames: A at
+     * 11 s, B (quiet) not at 11.5 s. */
+    send_at(c, 5000, 1, UDP_SPEC("10.0.0.1", "10.0.0.2", 1000, 2000));
+    flow_table_expire(c->table, T0 + 10999);
+    assert_int_equal(c->sink.n, 3);
+    flow_table_expire(c->table, T0 + 11000);
+    assert_int_equal(c->sink.n, 4);
+    assert_int_equal(c->sink.recs[3].src.port, 1000);
+    assert_int_equal(c->sink.recs[3].src.packets, 2);
+    flow_table_expire(c->table, T0 + 11500);
+    assert_int_equal(c->sink.n, 4);
+    assert_int_equal(stats_of(c).n_updates, 3);
+
+    /* A restarts at 30 s, B at 30.5 s; A's next incarnation (it sent at
+     * 30.5 s) has its first record at 31 s, B's (silent) none. */
+    send_at(c, 29000, 1, UDP_SPEC("10.0.0.1", "10.0.0.2", 1000, 2000));
+    flow_table_expire(c->table, T0 + 30000);
+    assert_int_equal(c->sink.n, 5);
+    assert_int_equal(c->sink.recs[4].event, VNM_FLOW_END_ACTIVE);
+    assert_int_equal(c->sink.recs[4].src.port, 1000);
+    send_at(c, 30500, 1, UDP_SPEC("10.0.0.1", "10.0.0.2", 1000, 2000));
+    flow_table_expire(c->table, T0 + 30999);
+    assert_int_equal(c->sink.n, 6);
+    assert_int_equal(c->sink.recs[5].event, VNM_FLOW_END_ACTIVE);
+    assert_int_equal(c->sink.recs[5].src.port, 3000);
+    flow_table_expire(c->table, T0 + 31000);
+    assert_int_equal(c->sink.n, 7);
+    r = &c->sink.recs[6];
+    assert_int_equal(r->event, VNM_FLOW_UPDATE);
+    assert_int_equal(r->src.port, 1000);
+    assert_int_equal(r->src.packets, 1);
+    assert_int_equal(r->first_ms, T0 + 30500);
+    flow_table_expire(c->table, T0 + 32000);
+    assert_int_equal(c->sink.n, 7);
+    assert_int_equal(stats_of(c).n_updates, 4);
+}
+
+/* Without UPDATE records, no first one either; with 'first_update_ms' 0
+ * the first comes after 'update_interval_ms'. */
+static void
+test_first_update_off(void **statep)
+{
+    struct ctx *c = *statep;
+
+    c->cfg.update_interval_ms = 0;
+    c->cfg.first_update_ms = 1000;
+    ctx_create(c);
+    send_at(c, 0, 1, UDP_SPEC("10.0.0.1", "10.0.0.2", 1000, 2000));
+    flow_table_expire(c->table, T0 + 5000);
+    assert_int_equal(c->sink.n, 0);
+    flow_table_destroy(c->table);
+
+    c->cfg.update_interval_ms = 3000;
+    c->cfg.first_update_ms = 0;
+    ctx_create(c);
+    send_at(c, 0, 1, UDP_SPEC("10.0.0.1", "10.0.0.2", 1000, 2000));
+    flow_table_expire(c->table, T0 + 2999);
+    assert_int_equal(c->sink.n, 0);
+    flow_table_expire(c->table, T0 + 3000);
+    assert_int_equal(c->sink.n, 1);
+    assert_int_equal(c->sink.recs[0].event, VNM_FLOW_UPDATE);
+}
+
 int
 main(void)
 {
@@ -1217,6 +1971,14 @@ main(void)
         T(test_runt),
         T(test_with_decoder),
         T(test_bw_deltas),
+        T(test_arp_one_way),
+        T(test_nd_one_way),
+        T(test_dhcp_one_way),
+        T(test_dhcp_fragments),
+        T(test_tunnel_outer),
+        T(test_extra_memory),
+        T(test_first_update),
+        T(test_first_update_off),
 #undef T
     };
 
