@@ -10,10 +10,11 @@
  * one-second buckets on the flows' own clock, in which the detector counts
  * what the attacker sent to the target:
  *
- *   syn-flood   TCP flows left half-open (the initiator sent SYN, and the
- *               target never answered, answered RST only, or answered
- *               SYN-ACK that the initiator never acknowledged): how many
- *               new ones, and their packets;
+ *   syn-flood   TCP flows left half-open (the initiator sent SYN but never
+ *               ACK: the target did not answer, answered RST, or its
+ *               SYN-ACK was never acknowledged; a handshake whose answer
+ *               went by unseen, as the host's own replies may, is not
+ *               half-open): how many new ones, and their packets;
  *   udp-flood   UDP packets, and the target's answers;
  *   icmp-flood  ICMP and ICMPv6 packets (Neighbor Discovery excepted).
  *
@@ -62,13 +63,11 @@
 #include "vnmon/plugin.h"
 
 #define TCP_SYN 0x02
-#define TCP_RST 0x04
 #define TCP_ACK 0x10
 
 #define N_BUCKETS 64            /* Seconds of history, > window. */
 #define EMIT_MS 1000            /* Least time between emissions. */
 #define FORGET_MS 60000         /* Idle time, past the window, to forget. */
-#define FLOOD_DELTAS 65536      /* Flows whose counters are tracked. */
 #define RECENT_FLOWS 8          /* Flows whose last record is kept. */
 
 /* What kind of flood, indexing 'kind_names'. */
@@ -134,7 +133,6 @@ struct group {
     char src_ip[46];            /* The attacker's (claimed) address. */
     char evidence[2][256];      /* Latest flow's sides. */
     unsigned n_evidence;
-    uint64_t n_sources;         /* Distinct flows (SYN: half-open ones). */
 };
 
 /* Window sums of a group. */
@@ -490,12 +488,8 @@ flood_emit(struct flood *f, struct group *g, const struct vnm_flow *flow)
 static bool
 is_half_open(const struct vnm_flow *flow)
 {
-    uint8_t answer = flow->dst.tcp_flags;
-
     return ((flow->src.tcp_flags & TCP_SYN)
-            && (!flow->dst.packets
-                || ((answer & TCP_RST) && !(answer & ~(TCP_RST | TCP_ACK)))
-                || ((answer & TCP_SYN) && !(flow->src.tcp_flags & TCP_ACK))));
+            && !(flow->src.tcp_flags & TCP_ACK));
 }
 
 /* The kind of flood 'flow' may belong to, or N_FLOOD_KINDS if none. */
@@ -606,7 +600,6 @@ flood_on_flow(void *state, const struct vnm_flow *flow)
         if (b) {
             b->half_open++;
         }
-        g->n_sources++;
     }
 
     group_sums(f, g, &s);
@@ -673,6 +666,7 @@ static int
 flood_init(const struct vnm_host *host, const struct vnm_conf *conf,
            void **statep)
 {
+    int64_t max_flows;
     int64_t window_ms, update_ms, syn_half_open, syn_pps, udp_pps, icmp_pps;
     int64_t max_targets;
     enum vnm_severity severity;
@@ -698,6 +692,8 @@ flood_init(const struct vnm_host *host, const struct vnm_conf *conf,
                                    100000000, &icmp_pps))
         || (error = host->conf_int(host, conf, "max_targets", 4096, 1,
                                    1000000, &max_targets))
+        || (error = host->conf_int(host, conf, "max_flows", 65536, 1,
+                                   10000000, &max_flows))
         || (error = host->conf_string(host, conf, "severity", "high",
                                       &severity_name))) {
         return error;
@@ -717,7 +713,7 @@ flood_init(const struct vnm_host *host, const struct vnm_conf *conf,
         n_buckets *= 2;
     }
     f->buckets = calloc(n_buckets, sizeof *f->buckets);
-    f->deltas = du_deltas_create(FLOOD_DELTAS);
+    f->deltas = du_deltas_create(max_flows);
     if (!f->buckets || !f->deltas) {
         du_deltas_destroy(f->deltas);
         free(f->buckets);

@@ -37,7 +37,6 @@
 #include "analyzer/detect-util.h"
 #include "vnmon/plugin.h"
 
-#define GEO_DELTAS 65536        /* Flows whose counters are tracked. */
 
 /* Emissions: at most one per incident per EMIT_MS.
  *
@@ -481,6 +480,7 @@ static int
 geo_init(const struct vnm_host *host, const struct vnm_conf *conf,
          void **statep)
 {
+    int64_t max_flows;
     const char *allow_countries, *deny_countries, *allow_asns, *deny_asns;
     const char *severity_name;
     enum vnm_severity severity;
@@ -495,6 +495,8 @@ geo_init(const struct vnm_host *host, const struct vnm_conf *conf,
                                       &allow_asns))
         || (error = host->conf_string(host, conf, "deny_asns", "",
                                       &deny_asns))
+        || (error = host->conf_int(host, conf, "max_flows", 65536, 1,
+                                   10000000, &max_flows))
         || (error = host->conf_string(host, conf, "severity", "medium",
                                       &severity_name))) {
         return error;
@@ -515,7 +517,7 @@ geo_init(const struct vnm_host *host, const struct vnm_conf *conf,
     if (!g) {
         return ENOMEM;
     }
-    g->deltas = du_deltas_create(GEO_DELTAS);
+    g->deltas = du_deltas_create(max_flows);
     if (!g->deltas) {
         free(g);
         return ENOMEM;

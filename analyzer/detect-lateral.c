@@ -43,7 +43,6 @@
 #include "analyzer/detect-util.h"
 #include "vnmon/plugin.h"
 
-#define LATERAL_DELTAS 65536    /* Flows whose counters are tracked. */
 #define MAX_SERVICES 64         /* Entries of 'services'. */
 #define DEST_NAME_SIZE 96       /* "host/port" or an address. */
 
@@ -829,6 +828,7 @@ static int
 lateral_init(const struct vnm_host *host, const struct vnm_conf *conf,
              void **statep)
 {
+    int64_t max_flows;
     int64_t window_ms, vms, max_sources;
     const char *severity_name, *services, *ignore_sources;
     enum vnm_severity severity;
@@ -845,6 +845,8 @@ lateral_init(const struct vnm_host *host, const struct vnm_conf *conf,
                                       &ignore_sources))
         || (error = host->conf_int(host, conf, "max_sources", 4096, 1,
                                    1000000, &max_sources))
+        || (error = host->conf_int(host, conf, "max_flows", 65536, 1,
+                                   10000000, &max_flows))
         || (error = host->conf_string(host, conf, "severity", "high",
                                       &severity_name))) {
         return error;
@@ -868,7 +870,7 @@ lateral_init(const struct vnm_host *host, const struct vnm_conf *conf,
         n_buckets *= 2;
     }
     l->buckets = calloc(n_buckets, sizeof *l->buckets);
-    l->deltas = du_deltas_create(LATERAL_DELTAS);
+    l->deltas = du_deltas_create(max_flows);
     if (!l->buckets || !l->deltas) {
         du_deltas_destroy(l->deltas);
         free(l->buckets);

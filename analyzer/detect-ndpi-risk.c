@@ -43,7 +43,6 @@
 #include "analyzer/detect-util.h"
 #include "vnmon/plugin.h"
 
-#define RISK_DELTAS 65536       /* Flows whose counters are tracked. */
 
 /* One nDPI 4.2 risk (ndpi_risk_enum). */
 struct risk {
@@ -573,6 +572,7 @@ static int
 ndpi_risk_init(const struct vnm_host *host, const struct vnm_conf *conf,
                void **statep)
 {
+    int64_t max_flows;
     const char *ignore, *severity_name;
     enum vnm_severity severity = VNM_SEV_MEDIUM;
     struct ndpi_risk *r;
@@ -583,6 +583,8 @@ ndpi_risk_init(const struct vnm_host *host, const struct vnm_conf *conf,
     if ((error = host->conf_int(host, conf, "min_score", 100, 1, 65535,
                                 &min_score))
         || (error = host->conf_string(host, conf, "ignore", "", &ignore))
+        || (error = host->conf_int(host, conf, "max_flows", 65536, 1,
+                                   10000000, &max_flows))
         || (error = host->conf_string(host, conf, "severity", "auto",
                                       &severity_name))) {
         return error;
@@ -601,7 +603,7 @@ ndpi_risk_init(const struct vnm_host *host, const struct vnm_conf *conf,
     if (!r) {
         return ENOMEM;
     }
-    r->deltas = du_deltas_create(RISK_DELTAS);
+    r->deltas = du_deltas_create(max_flows);
     if (!r->deltas) {
         free(r);
         return ENOMEM;

@@ -3,9 +3,12 @@
  * Detector "scan": port scans, host scans and ping sweeps launched by a VM.
  *
  * A probe is a flow record whose initiator got no real answer: a TCP flow
- * the responder never answered, or answered with RST only (a closed port),
- * or whose handshake the initiator never acknowledged (a SYN scan of an
- * open port: SYN, SYN-ACK, RST); or a UDP flow without answer.  A ping is
+ * whose initiator never sent an ACK (unanswered; a closed port's RST; a
+ * SYN scan of an open port: SYN, SYN-ACK, RST; FIN, NULL and Xmas scans),
+ * or that the responder answered with RST only (an ACK scan); or a UDP
+ * flow without answer.  (A TCP flow whose initiator sent ACK completed its
+ * handshake, even if the answer went by unseen, as the host's own replies
+ * may.)  A ping is
  * an ICMP echo (or timestamp, or address mask) request or an ICMPv6 echo
  * request, answered or not.  Flows to multicast and broadcast addresses are
  * neither.
@@ -55,8 +58,8 @@
  * timeout) are still counted together.
  *
  * Configuration, section [detector "scan"] (doc/alerts.md): window
- * (duration, 10 s), ports (50), hosts (30), max_sources (4096), severity
- * ("medium").
+ * (duration, 10 s), ports (50), hosts (30), max_sources (4096), max_flows
+ * (65536: flows whose counters du_delta() remembers), severity ("medium").
  */
 #include <config.h>
 
@@ -72,14 +75,11 @@
 #include "analyzer/detect-util.h"
 #include "vnmon/plugin.h"
 
-#define TCP_FIN 0x01
-#define TCP_SYN 0x02
 #define TCP_RST 0x04
 #define TCP_ACK 0x10
 
 #define SCAN_SAMPLES 4          /* Recent probes kept per source. */
 #define SCAN_RAISED 8           /* Raised incidents kept per source. */
-#define SCAN_DELTAS 65536       /* Flows whose counters are tracked. */
 #define EMIT_MS 1000            /* Least time between emissions. */
 
 /* What a source is called: the VM port it sends from, or its address.
@@ -864,9 +864,9 @@ is_probe(const struct vnm_flow *flow)
     } else if (flow->ip_proto == IPPROTO_TCP) {
         uint8_t answer = flow->dst.tcp_flags;
 
-        return (!flow->dst.packets
-                || ((answer & TCP_RST) && !(answer & ~(TCP_RST | TCP_ACK)))
-                || ((answer & TCP_SYN) && !(flow->src.tcp_flags & TCP_ACK)));
+        return (!(flow->src.tcp_flags & TCP_ACK)
+                || (flow->dst.packets && (answer & TCP_RST)
+                    && !(answer & ~(TCP_RST | TCP_ACK))));
     } else if (flow->ip_proto == IPPROTO_UDP) {
         return !flow->dst.packets;
     }
@@ -1131,6 +1131,7 @@ static int
 scan_init(const struct vnm_host *host, const struct vnm_conf *conf,
           void **statep)
 {
+    int64_t max_flows;
     int64_t window_ms, ports, hosts, max_sources;
     enum vnm_severity severity;
     const char *severity_name;
@@ -1146,6 +1147,8 @@ scan_init(const struct vnm_host *host, const struct vnm_conf *conf,
                                    &hosts))
         || (error = host->conf_int(host, conf, "max_sources", 4096, 1,
                                    1000000, &max_sources))
+        || (error = host->conf_int(host, conf, "max_flows", 65536, 1,
+                                   10000000, &max_flows))
         || (error = host->conf_string(host, conf, "severity", "medium",
                                       &severity_name))) {
         return error;
@@ -1165,7 +1168,7 @@ scan_init(const struct vnm_host *host, const struct vnm_conf *conf,
         n_buckets *= 2;
     }
     s->buckets = calloc(n_buckets, sizeof *s->buckets);
-    s->deltas = du_deltas_create(SCAN_DELTAS);
+    s->deltas = du_deltas_create(max_flows);
     if (!s->buckets || !s->deltas) {
         du_deltas_destroy(s->deltas);
         free(s->buckets);

@@ -47,7 +47,6 @@
 #include "analyzer/detect-util.h"
 #include "vnmon/plugin.h"
 
-#define VOLUME_DELTAS 65536     /* Flows whose counters are tracked. */
 #define N_SLOTS 168             /* Hours in a week. */
 #define MAX_CATCHUP 10080       /* Intervals closed at once, at most. */
 
@@ -729,6 +728,7 @@ static int
 volume_init(const struct vnm_host *host, const struct vnm_conf *conf,
             void **statep)
 {
+    int64_t max_flows;
     int64_t interval_ms, min_bytes, slot_samples, warmup, max_vms;
     double factor, slot_alpha, global_alpha;
     enum vnm_severity severity;
@@ -753,6 +753,8 @@ volume_init(const struct vnm_host *host, const struct vnm_conf *conf,
                                    &warmup))
         || (error = host->conf_int(host, conf, "max_vms", 4096, 1,
                                    1000000, &max_vms))
+        || (error = host->conf_int(host, conf, "max_flows", 65536, 1,
+                                   10000000, &max_flows))
         || (error = host->conf_string(host, conf, "severity", "medium",
                                       &severity_name))) {
         return error;
@@ -772,7 +774,7 @@ volume_init(const struct vnm_host *host, const struct vnm_conf *conf,
         n_buckets *= 2;
     }
     v->buckets = calloc(n_buckets, sizeof *v->buckets);
-    v->deltas = du_deltas_create(VOLUME_DELTAS);
+    v->deltas = du_deltas_create(max_flows);
     if (!v->buckets || !v->deltas) {
         du_deltas_destroy(v->deltas);
         free(v->buckets);

@@ -371,8 +371,9 @@ claim_pending(struct analyzer *a, struct stream *s)
 }
 
 /* Reads what is pending or new in stream 's' for this consumer, runs the
- * detectors on it and acknowledges it. */
-static void
+ * detectors on it and acknowledges it.  Returns true if more new entries
+ * may be waiting (the time budget ran out on full batches). */
+static bool
 read_stream(struct analyzer *a, struct stream *s, uint64_t now)
 {
     struct vnm_redis *r = vnm_daemon_redis(a->daemon);
@@ -381,12 +382,12 @@ read_stream(struct analyzer *a, struct stream *s, uint64_t now)
     int error;
 
     if (!ensure_group(a, s)) {
-        return;
+        return false;
     }
     if (s->reread) {
         read_pending(a, s);
         if (s->reread) {
-            return;             /* More next time, before new entries. */
+            return true;        /* More next time, before new entries. */
         }
     }
     if (!s->claiming && now >= s->next_claim_ms) {
@@ -398,20 +399,36 @@ read_stream(struct analyzer *a, struct stream *s, uint64_t now)
         claim_pending(a, s);
     }
 
-    error = vnm_redis_query(r, &reply,
-                            "XREADGROUP GROUP %s %s COUNT %"PRId64
-                            " STREAMS %s >", a->group, a->consumer,
-                            a->batch, s->key);
-    if (error) {
-        read_failed(s, error, reply);
+    /* New entries: batch after batch while they come full, within a time
+     * budget, so that a backlog drains at the speed of the detectors, not
+     * at one batch per poll. */
+    for (int n = 0; n < READS_PER_POLL; n++) {
+        size_t got;
+
+        reply = NULL;
+        error = vnm_redis_query(r, &reply,
+                                "XREADGROUP GROUP %s %s COUNT %"PRId64
+                                " STREAMS %s >", a->group, a->consumer,
+                                a->batch, s->key);
+        if (error) {
+            read_failed(s, error, reply);
+        }
+        /* [[KEY, [[ID, [FIELD, VALUE...]]...]]], or null if nothing new. */
+        entries = json_array_get(json_array_get(reply, 0), 1);
+        got = json_array_size(entries);
+        json_array_foreach (entries, i, entry) {
+            process_entry(a, s, entry, ENTRY_NEW);
+        }
+        json_decref(reply);
+        vnm_redis_flush(r);
+        if (error || got < (size_t) a->batch) {
+            return false;
+        }
+        if (vnm_time_mono_ms() - now >= POLL_MS / 2) {
+            break;
+        }
     }
-    /* [[KEY, [[ID, [FIELD, VALUE...]]...]]], or null if nothing new. */
-    entries = json_array_get(json_array_get(reply, 0), 1);
-    json_array_foreach (entries, i, entry) {
-        process_entry(a, s, entry, ENTRY_NEW);
-    }
-    json_decref(reply);
-    vnm_redis_flush(r);
+    return true;
 }
 
 static void
@@ -443,8 +460,15 @@ poll_cb(evutil_socket_t fd, short what, void *a_)
         discover_streams(a);
         a->next_discover_ms = now + DISCOVER_MS;
     }
+    bool more = false;
+
     for (size_t i = 0; i < a->n_streams; i++) {
-        read_stream(a, &a->streams[i], now);
+        more |= read_stream(a, &a->streams[i], now);
+    }
+    if (more) {
+        /* A backlog: poll again as soon as the loop has served the rest
+         * (timers, signals, the heartbeat). */
+        event_active(a->poll_ev, EV_TIMEOUT, 0);
     }
 }
 

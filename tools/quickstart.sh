@@ -155,16 +155,25 @@ CONF
 log = $state/log/analyzer.log
 pidfile = $state/run/vnmon-analyzer.pid
 plugin_dir = $build/plugins
+archive = $state/incidents.jsonl
 
 [redis]
 address = unix:$redis_sock
 
-[detector "scan"]
-window = 10s
+; The host's own addresses: VMs may use DHCP, DNS and ICMP there.
+[protected "host"]
+prefixes = $host_ips
+services = udp/67, udp/547, udp/53, tcp/53, icmp
 
 [sink "jsonl"]
 path = $state/alerts.jsonl
 CONF
+    # Every detector built, at its defaults (doc/alerts.md).
+    for so in "$build"/plugins/detect-*.so; do
+        [ -e "$so" ] || continue
+        so=${so##*/detect-}
+        printf '\n[detector "%s"]\n' "${so%.so}" >>"$state/etc/analyzer.conf"
+    done
     echo "$ovsdb" >"$state/ovsdb.sock.path"
 
     say "starting vnmon-agent and vnmon-analyzer"

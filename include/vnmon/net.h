@@ -85,10 +85,16 @@ struct vnm_port {
     struct vnm_addr remote_ip;  /* options:remote_ip, family 0 if "flow". */
     struct vnm_addr local_ip;   /* options:local_ip, family 0 if none. */
 
-    /* Life. */
-    uint64_t first_seen_ms;     /* When the analyzer first saw it. */
-    uint64_t restarts;          /* Times it came back (new ifindex/ofport or
-                                 * new Interface row) while known. */
+    /* Life.  A port that leaves its host's inventory is left out of
+     * ports() (port() still finds it, for late flow records); when it
+     * comes back, 'restarts' grows. */
+    uint64_t first_seen_ms;     /* When the analyzer first saw it; 0 if it
+                                 * was in the first inventory the analyzer
+                                 * read of its host (or only in the
+                                 * inventory file). */
+    uint64_t restarts;          /* Times it came back (new ifindex, ofport or
+                                 * Interface row, or back after leaving)
+                                 * since the analyzer first saw it. */
     uint64_t changed_ms;        /* Last such restart, or first_seen_ms. */
 };
 

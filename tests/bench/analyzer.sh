@@ -50,7 +50,7 @@ wait_for 10 agent_up || fail "agent not up"
 work=$VNM_LAB_DIR/bench
 mkdir -p "$work"
 if [ -d "$PCAPS" ]; then
-    ls "$PCAPS"/*.pcap* 2>/dev/null | head -n 100 >"$work/pcaps"
+    ls "$PCAPS"/*.pcap* 2>/dev/null | sed -n 1,100p >"$work/pcaps" || true
 fi
 if [ ! -s "$work/pcaps" ]; then
     "$PYTHON" - "$work/made.pcap" <<'PY'
@@ -123,6 +123,7 @@ host_id = $VNM_LAB_NAME
 plugin_dir = $PLUGIN_DIR
 group = $1
 batch = 1000
+archive = $VNM_LAB_DIR/incidents-$1.jsonl
 
 [redis]
 address = unix:$VNM_REDIS_SOCK
@@ -130,6 +131,24 @@ address = unix:$VNM_REDIS_SOCK
 [sink "jsonl"]
 path = $2
 CONF
+}
+
+# Prints the last delivered id and the pending count of consumer group $1.
+group_state()
+{
+    redis --raw XINFO GROUPS "$stream" | "$PYTHON" -c '
+import sys
+w = sys.stdin.read().split("\n")      # One value per line, "" for nil.
+for i in range(0, len(w) - 1):
+    if w[i] == "name" and w[i + 1] == sys.argv[1]:
+        d = {}
+        for k, v in zip(w[i + 2::2], w[i + 3::2]):
+            if k == "name":
+                break           # The next group begins.
+            d[k] = v
+        print(d.get("last-delivered-id"), d.get("pending") or 0)
+        break
+' "$1"
 }
 
 # Consumes the whole stream in a new group; prints records/s.
@@ -143,37 +162,40 @@ consume()
         done
     fi
     redis XGROUP CREATE "$stream" "$group" 0 >/dev/null
-    start=${EPOCHREALTIME/[.,]/}
     "$ANALYZER" --config "$conf" --pidfile "$VNM_LAB_DIR/run/bench-analyzer.pid" \
         --log "$VNM_LAB_DIR/log/bench-analyzer.log" &
-    local pid=$!
+    local pid=$! start= last pending
     register_pid "$pid"
+    # Timed from the first batch delivered (not from the start-up and
+    # stream discovery) to the last record acknowledged; that first batch
+    # is not counted.
     while :; do
-        pending=$(redis XINFO GROUPS "$stream" | "$PYTHON" -c '
-import sys
-lines = sys.stdin.read().split()
-g = sys.argv[1]
-for i, w in enumerate(lines):
-    if w == "name" and lines[i + 1] == g:
-        d = dict(zip(lines[i::2], lines[i + 1::2]))
-        print(d.get("lag", "x"), d.get("pending", "x"))
-' "$group")
-        [ "$pending" = "0 0" ] && break
-        sleep 0.05
+        read -r last pending < <(group_state "$group")
+        [ -n "${BENCH_DEBUG:-}" ] && echo "state $group $last $pending" >&2
+        if [ -z "$start" ] && [ "$last" != 0-0 ]; then
+            start=${EPOCHREALTIME/[.,]/}
+        fi
+        [ "$last" = "$last_id" ] && [ "$pending" = 0 ] && break
+        sleep 0.02
     done
     end=${EPOCHREALTIME/[.,]/}
+    echo $(( (N - 1000) * 1000000 / (end - start + 1) ))
     kill "$pid"
-    wait "$pid" 2>/dev/null
-    echo $(( N * 1000000 / (end - start) ))
+    wait "$pid" 2>/dev/null || true
 }
 
 redis DEL "$stream" >/dev/null
 redis --pipe <"$work/load.resp" >/dev/null || fail "loading the stream failed"
 [ "$(redis XLEN "$stream")" -ge "$N" ] || fail "stream not loaded"
+stop_daemon agent               # Nothing else added meanwhile.
+redis SADD vnm:daemons "$VNM_LAB_NAME/agent" >/dev/null
+last_id=$(redis --raw XREVRANGE "$stream" + - COUNT 1 | sed -n 1p)
 peer=$(consume bench-peer none)
 full=$(consume bench-full all)
 
 # ---- 2. Attack to alert.
+start_agent
+wait_for 10 agent_up || fail "agent not up"
 alerts=$VNM_LAB_DIR/alerts.jsonl
 {
     analyzer_conf vnmon-analyzers "$alerts"

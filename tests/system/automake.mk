@@ -48,3 +48,9 @@ SYSTEM_TESTS += tests/system/test-detect-spoof.sh
 # Incidents in Redis shared by analyzers: restart mid-incident, two
 # analyzers in one group, archive, vnmonctl alerts (issue 5).
 SYSTEM_TESTS += tests/system/test-incidents.sh
+
+# The traffic detectors: scans, floods, lateral movement, nDPI risks, GeoIP,
+# volume; and ten minutes of benign traffic with every detector loaded.
+SYSTEM_TESTS += \
+	tests/system/test-detect-traffic.sh \
+	tests/system/test-benign.sh

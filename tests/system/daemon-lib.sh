@@ -52,6 +52,7 @@ CONF
 host_id = $VNM_LAB_NAME
 log = $VNM_LAB_DIR/log/analyzer.log
 pidfile = $VNM_LAB_DIR/run/vnmon-analyzer.pid
+archive = $VNM_LAB_DIR/incidents.jsonl
 plugin_dir = $PLUGIN_DIR
 
 [redis]

@@ -82,6 +82,6 @@ rc=0; "$VNMONCTL" --redis nowhere status >/dev/null 2>&1 || rc=$?
 check -m "vnmonctl with a bad Redis address exits 2" test "$rc" = 2
 rc=0; "$VNMONCTL" --redis "unix:$dir/none.sock" status >/dev/null 2>&1 || rc=$?
 check -m "vnmonctl with Redis absent exits 2" test "$rc" = 2
-check -m "--version" sh -c "'$AGENT' --version | grep -q 'plugin ABI 1.0'"
+check -m "--version" sh -c "'$AGENT' --version | grep -q 'plugin ABI 1.1'"
 check -m "--help" sh -c "'$ANALYZER' --help | grep -q -- --config"
 check -m "vnmonctl --help" sh -c "'$VNMONCTL' --help | grep -q status"

@@ -20,8 +20,6 @@ syn_timeout = 2s
 update_interval = 0
 CONF
 sed -i 's/^window = 10s$/window = 30s\nports = 20/' "$VNM_LAB_DIR/etc/analyzer.conf"
-sed -i "/^\[analyzer\]\$/a archive = $VNM_LAB_DIR/incidents.jsonl" \
-    "$VNM_LAB_DIR/etc/analyzer.conf"
 alerts=$VNM_LAB_DIR/alerts.jsonl
 
 start_agent

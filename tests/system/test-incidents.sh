@@ -39,7 +39,7 @@ CONF
 # reads, so that two analyzers share a burst of records.
 archive=$VNM_LAB_DIR/incidents.jsonl
 sed -i -e '/^\[detector "scan"\]$/,/^$/d' \
-    -e "s|^\\[analyzer\\]\$|[analyzer]\\nupdate_interval = 2s\\nincident_idle = 20s\\nbatch = 4\\nconsumer = a1\\narchive = $archive|" \
+    -e "s|^\\[analyzer\\]\$|[analyzer]\\nupdate_interval = 2s\\nincident_idle = 20s\\nbatch = 4\\nconsumer = a1|" \
     "$VNM_LAB_DIR/etc/analyzer.conf"
 cat >>"$VNM_LAB_DIR/etc/analyzer.conf" <<CONF
 

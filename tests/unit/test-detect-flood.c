@@ -29,7 +29,6 @@
 #define ICMP 1
 #define ICMPV6 58
 #define SYN 0x02
-#define RST 0x04
 #define ACK 0x10
 
 /* Where VM t1vm1 (10.0.0.11) plugs into the switch. */
@@ -374,8 +373,9 @@ test_flood_ends(void **statep)
     flood_stop(fh, state);
 }
 
-/* Normal traffic: established TCP (bulk and many short connections), a
- * ping a second, a 500-packet-a-second UDP stream: nothing. */
+/* Normal traffic: established TCP (many short connections, and a bulk
+ * upload whose answers are unseen), a ping a second, a 500-packet-a-second
+ * UDP stream: nothing. */
 static void
 test_normal_traffic(void **statep)
 {
@@ -392,6 +392,14 @@ test_normal_traffic(void **statep)
         web.dst.packets = 10;
         web.last_ms = web.first_ms + 50;
         feed(fh, state, &web, web.last_ms + 1000);
+    }
+    /* A bulk upload to a host whose answers go by unseen. */
+    for (int s = 1; s <= 10; s++) {
+        struct vnm_flow bulk = flow_new(4000, TCP, 49564, 5201, T0, 5000 * s);
+
+        bulk.src.tcp_flags = SYN | ACK;
+        bulk.last_ms = T0 + 1000 * s;
+        feed(fh, state, &bulk, T0 + 1000 * s + 100);
     }
     for (int s = 1; s <= 30; s++) {
         struct vnm_flow ping = flow_new(5000, ICMP, 9, 9, T0, s);
