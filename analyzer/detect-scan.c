@@ -950,12 +950,11 @@ scan_on_flow(void *state, const struct vnm_flow *flow)
     scan_push_newest(s, src);
     if (id.port[0]) {
         const struct vnm_port *port = NULL;
+        struct vnm_attribution tmp;
 
         if (s->net) {
             port = s->net->port(s->host, flow->host, flow->src.in.port);
         }
-        struct vnm_attribution tmp;
-
         src->vm = *du_attribution(&flow->src.in, port, &tmp);
     }
     addr_format(&flow->src.ip, false, 0, src->ip, sizeof src->ip);

@@ -207,8 +207,13 @@ for kind, ident, name, col in [("port", "t1vm1", "port t1vm1", 0),
     j = ctl("bw", kind, ident, "--since", "10m")
     st = j["stats"]["tx"]
     lo, hi = j["stats"]["from"], j["stats"]["to"]
-    rec = [t for t in range(lo, hi) if t in hs]
-    vals = [S[name][0].get(t, [0])[0] for t in rec]
+    # The host's recorded seconds over the whole window vnmonctl read (it
+    # may start before t0: the connection checks ran earlier).
+    hs_all = series(r, host, "", "host", "-", "s", lo, hi)
+    rec = [t for t in range(lo, hi) if t in hs_all]
+    s1 = series(r, host, ten if kind in ("port", "vm", "tenant") else "",
+                kind, "-" if kind == "tenant" else ident, "s", lo, hi)
+    vals = [s1.get(t, [0])[0] for t in rec]
     assert j["stats"]["recorded_seconds"] == len(rec), (
         j["stats"]["recorded_seconds"], len(rec))
     assert st["peak_bytes_per_s"] == max(vals), (st, max(vals))

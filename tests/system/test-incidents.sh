@@ -257,7 +257,25 @@ done
 [ -n "$snap" ] || fail "the stream did not settle"
 read -r len0 n1_0 n2_0 <<<"$snap"
 
-burst 42000 4 30
+# Each analyzer in turn is paused (SIGSTOP) while a burst of 15 flows is
+# sent, so that the other must take it: both take records of the same
+# group, deterministically (a running analyzer drains what is there at
+# once, so left alone the first to poll would take a whole small burst).
+a1_pid=$(cat "$VNM_LAB_DIR/run/vnmon-analyzer.pid")
+a2_pid=$(cat "$VNM_LAB_DIR/run/vnmon-analyzer2.pid")
+taken_by()
+{
+    [ "$(( $(new "$1") - $2 ))" -gt 0 ] && settled >/dev/null
+}
+kill -STOP "$a1_pid"
+burst 42000 4 15
+wait_for 20 taken_by "$VNM_LAB_NAME-a2" "$n2_0" || { kill -CONT "$a1_pid"; fail "a2 did not take the first burst"; }
+kill -CONT "$a1_pid"
+kill -STOP "$a2_pid"
+n1_mid=$(new "$VNM_LAB_NAME")
+burst 42100 4 15
+wait_for 20 taken_by "$VNM_LAB_NAME" "$n1_mid" || { kill -CONT "$a2_pid"; fail "a1 did not take the second burst"; }
+kill -CONT "$a2_pid"
 accounted()
 {
     local len n1 n2

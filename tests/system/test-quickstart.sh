@@ -16,7 +16,12 @@ before=$(ip netns list | sort)
 out=$("$qs" start 2>&1) || { printf '%s\n' "$out"; fail "quickstart failed"; }
 printf '%s\n' "$out"
 check -m "quickstart shows the agent up" grep -Eq '^agent +[^ ]+ +up .*connected' <<<"$out"
-check -m "quickstart shows the analyzer up" grep -Eq '^analyzer +[^ ]+ +up .*connected +2$' <<<"$out"
+# Every detector built, and the jsonl sink.
+n_plugins=$(( $(ls "$VNM_BUILDDIR"/plugins/detect-*.so | wc -l) + 1 ))
+check -m "quickstart shows the analyzer up with $n_plugins plugins" \
+    grep -Eq "^analyzer +[^ ]+ +up .*connected +$n_plugins\$" <<<"$out"
+check -m "status names the spoofing detectors" \
+    grep -q 'detector "ip-spoof"' <<<"$out"
 check -m "status names the detector and the sink" \
     grep -q 'sink "jsonl"' <<<"$out"
 check -m "quickstart status works" "$qs" status
