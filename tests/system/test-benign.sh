@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
+# vnm-timeout: 1200
 #
 # Benign traffic raises no alert (issue 5, acceptance): a two-tenant lab runs
 # VNM_BENIGN_SECONDS (default 600) of mixed, ordinary traffic while the
