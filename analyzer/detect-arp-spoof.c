@@ -31,7 +31,6 @@
 #include <config.h>
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,7 +40,6 @@
 #include "vnmon/plugin.h"
 
 #define ETH_TYPE_ARP 0x0806
-#define MAX_REASONS 4
 
 /* The detector's state. */
 struct arp_spoof {
@@ -50,44 +48,18 @@ struct arp_spoof {
     struct du_deltas *deltas;
 };
 
-/* Why a side's ARP is forged: up to MAX_REASONS short texts. */
-struct reasons {
-    char text[MAX_REASONS][128];
-    size_t n;
-};
-
-static void __attribute__((format(printf, 2, 3)))
-reason_add(struct reasons *r, const char *format, ...)
-{
-    if (r->n < MAX_REASONS) {
-        va_list args;
-
-        va_start(args, format);
-        vsnprintf(r->text[r->n++], sizeof r->text[0], format, args);
-        va_end(args);
-    }
-}
-
-/* True if 'a' and 'b' are the same VM (a VM with two ports, or moving). */
-static bool
-same_vm(const struct vnm_port *a, const struct vnm_port *b)
-{
-    return a == b || (a->vm[0] && !strcmp(a->vm, b->vm));
-}
-
 /* Raises the incident of side 'src_side' of 'flow' (entered on 'port'),
  * whose ARP claims 'claimed' for 'reasons'. */
 static void
 arp_spoof_raise(struct arp_spoof *s, const struct vnm_flow *flow,
                 bool src_side, const struct vnm_port *port,
-                const struct vnm_addr *claimed, const struct reasons *r)
+                const struct vnm_addr *claimed, const struct du_reasons *r)
 {
     const struct vnm_host *host = s->host;
     const struct vnm_flow_end *end = src_side ? &flow->src : &flow->dst;
     const struct vnm_flow_ctl *ctl = src_side ? &flow->src_ctl
                                               : &flow->dst_ctl;
     char ip[46], sha[18], key[256], summary[768], evidence[2][320];
-    char ips[200], macs[120];
     const struct vnm_attribution *vm;
     struct vnm_attribution filled;
     struct vnm_alert alert;
@@ -110,17 +82,9 @@ arp_spoof_raise(struct arp_spoof *s, const struct vnm_flow *flow,
                    ctl->arp & VNM_ARP_REPLY ? "reply"
                    : ctl->arp & VNM_ARP_REQUEST ? "request" : "frames",
                    ip, sha);
-    for (size_t i = 0; i < r->n && len > 0 && len < (int) sizeof summary;
-         i++) {
-        len += snprintf(summary + len, sizeof summary - len, "%s %s",
-                        i ? ";" : "", r->text[i]);
-    }
+    du_reasons_append(r, summary, sizeof summary, len);
     du_evidence(flow, src_side, evidence[0], sizeof evidence[0]);
-    snprintf(evidence[1], sizeof evidence[1], "%s binding: IPs %s%s; MACs "
-             "%s%s", port->name, du_port_ips(port, ips, sizeof ips),
-             port->ip_source == VNM_BINDING_LEARNED ? " (learned)" : "",
-             du_port_macs(port, macs, sizeof macs),
-             port->mac_source == VNM_BINDING_LEARNED ? " (learned)" : "");
+    du_port_binding(port, evidence[1], sizeof evidence[1]);
 
     alert = (struct vnm_alert) {
         .kind = "arp-spoof",
@@ -152,7 +116,7 @@ arp_spoof_check(struct arp_spoof *s, const struct vnm_flow *flow,
                                               : &flow->dst_ctl;
     const struct vnm_addr *spa = &end->ip;
     const struct vnm_port *port;
-    struct reasons r = { .n = 0 };
+    struct du_reasons r = { .n = 0 };
     char text[200];
 
     if (flow->eth_type != ETH_TYPE_ARP && !ctl->arp) {
@@ -166,14 +130,14 @@ arp_spoof_check(struct arp_spoof *s, const struct vnm_flow *flow,
     if (ctl->arp & VNM_ARP_SHA_MISMATCH) {
         char a[18], b[18];
 
-        reason_add(&r, "sender MAC %s is not the frame's source %s",
+        du_reason_add(&r, "sender MAC %s is not the frame's source %s",
                    du_mac(ctl->arp_sha, a), du_mac(end->mac, b));
     }
     if (ctl->arp && port->mac_source != VNM_BINDING_NONE) {
         if (!host->net->mac_allowed(host, port, ctl->arp_sha)) {
             char a[18];
 
-            reason_add(&r, "sender MAC %s is not the port's (%s)",
+            du_reason_add(&r, "sender MAC %s is not the port's (%s)",
                        du_mac(ctl->arp_sha, a),
                        du_port_macs(port, text, sizeof text));
         }
@@ -185,13 +149,13 @@ arp_spoof_check(struct arp_spoof *s, const struct vnm_flow *flow,
         if (port->ip_source != VNM_BINDING_NONE) {
             own = host->net->ip_allowed(host, port, spa);
             if (!own) {
-                reason_add(&r, "sender IP is not the port's (%s)",
+                du_reason_add(&r, "sender IP is not the port's (%s)",
                            du_port_ips(port, text, sizeof text));
             }
         }
         owner = own ? NULL : host->net->port_by_ip(host, flow->host, spa);
-        if (owner && !same_vm(owner, port)) {
-            reason_add(&r, "it is the address of %s%s%s%s", owner->name,
+        if (owner && !du_same_vm(owner, port)) {
+            du_reason_add(&r, "it is the address of %s%s%s%s", owner->name,
                        owner->tenant[0] ? " (" : "", owner->tenant,
                        owner->tenant[0] ? ")" : "");
         }
@@ -242,15 +206,12 @@ arp_spoof_init(const struct vnm_host *host, const struct vnm_conf *conf,
                                    10000000, &max_flows))) {
         return error;
     }
-    if (!du_severity(severity_name, &severity)) {
-        host->log(host, VNM_LOG_ERR, "severity: \"%s\" is not one of info, "
-                  "low, medium, high, critical", severity_name);
-        return EINVAL;
+    if ((error = du_check_severity(host, "severity", severity_name,
+                                   &severity))) {
+        return error;
     }
-    if (!VNM_HOST_HAS(host, net) || !host->net) {
-        host->log(host, VNM_LOG_ERR, "the host lends no network view "
-                  "(needs ABI 1.1 and the analyzer)");
-        return ENOTSUP;
+    if ((error = du_require_net(host))) {
+        return error;
     }
 
     s = calloc(1, sizeof *s);

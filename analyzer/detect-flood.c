@@ -114,7 +114,7 @@ struct recent {
 /* A group: what one attacker sent one target, of one kind. */
 struct group {
     struct group *hash_next;
-    struct group *newer, *older; /* Recency list, by 'seen_ms'. */
+    struct du_lru_node lru;     /* In the recency list, by 'seen_ms'. */
     uint32_t hash;
     struct group_id id;
     uint64_t seen_ms;           /* Host clock when last fed. */
@@ -159,51 +159,10 @@ struct flood {
     struct group **buckets;     /* Hash table of groups. */
     size_t mask;
     size_t n_groups;
-    struct group *newest, *oldest;
+    struct du_lru lru;          /* Groups, by 'seen_ms'. */
 };
 
 /* Groups. */
-
-static uint32_t
-group_id_hash(const struct group_id *id)
-{
-    const uint8_t *p = (const uint8_t *) id;
-    uint32_t hash = 2166136261u;   /* FNV-1a. */
-
-    for (size_t i = 0; i < sizeof *id; i++) {
-        hash = (hash ^ p[i]) * 16777619u;
-    }
-    return hash;
-}
-
-static void
-flood_unlink(struct flood *f, struct group *g)
-{
-    if (g->newer) {
-        g->newer->older = g->older;
-    } else if (f->newest == g) {
-        f->newest = g->older;
-    }
-    if (g->older) {
-        g->older->newer = g->newer;
-    } else if (f->oldest == g) {
-        f->oldest = g->newer;
-    }
-    g->newer = g->older = NULL;
-}
-
-static void
-flood_push_newest(struct flood *f, struct group *g)
-{
-    g->older = f->newest;
-    g->newer = NULL;
-    if (f->newest) {
-        f->newest->newer = g;
-    } else {
-        f->oldest = g;
-    }
-    f->newest = g;
-}
 
 static void flood_emit(struct flood *, struct group *,
                        const struct vnm_flow *);
@@ -221,9 +180,16 @@ group_destroy(struct flood *f, struct group *g, bool flush)
         p = &(*p)->hash_next;
     }
     *p = g->hash_next;
-    flood_unlink(f, g);
+    du_lru_remove(&f->lru, &g->lru);
     f->n_groups--;
     free(g);
+}
+
+/* The least recently seen group of 'f', which has one. */
+static struct group *
+oldest_group(const struct flood *f)
+{
+    return DU_LRU_ENTRY(f->lru.oldest, struct group, lru);
 }
 
 /* Returns group 'id', created if needed (evicting the least recently fed
@@ -231,19 +197,19 @@ group_destroy(struct flood *f, struct group *g, bool flush)
 static struct group *
 group_get(struct flood *f, const struct group_id *id)
 {
-    uint32_t hash = group_id_hash(id);
+    uint32_t hash = du_hash_bytes(id, sizeof *id);
     struct group **bucket = &f->buckets[hash & f->mask];
     struct group *g;
 
     for (g = *bucket; g; g = g->hash_next) {
         if (g->hash == hash && !memcmp(&g->id, id, sizeof *id)) {
-            flood_unlink(f, g);
-            flood_push_newest(f, g);
+            du_lru_remove(&f->lru, &g->lru);
+            du_lru_push_newest(&f->lru, &g->lru);
             return g;
         }
     }
     if (f->n_groups >= f->max_targets) {
-        group_destroy(f, f->oldest, true);
+        group_destroy(f, oldest_group(f), true);
         f->host->count(f->host, "targets_evicted", 1);
         bucket = &f->buckets[hash & f->mask];
     }
@@ -256,7 +222,7 @@ group_get(struct flood *f, const struct group_id *id)
     g->id = *id;
     g->hash_next = *bucket;
     *bucket = g;
-    flood_push_newest(f, g);
+    du_lru_push_newest(&f->lru, &g->lru);
     f->n_groups++;
     return g;
 }
@@ -629,7 +595,10 @@ flood_on_tick(void *state, uint64_t now_ms)
 {
     struct flood *f = state;
 
-    for (struct group *g = f->newest; g; g = g->older) {
+    for (struct du_lru_node *node = f->lru.newest; node;
+         node = node->older) {
+        struct group *g = DU_LRU_ENTRY(node, struct group, lru);
+
         if (!g->active) {
             continue;
         }
@@ -640,9 +609,10 @@ flood_on_tick(void *state, uint64_t now_ms)
             g->active = false;  /* No traffic for a window: over. */
         }
     }
-    while (f->oldest
-           && f->oldest->seen_ms + f->window_ms + FORGET_MS <= now_ms) {
-        group_destroy(f, f->oldest, true);
+    while (f->lru.oldest
+           && (oldest_group(f)->seen_ms + f->window_ms + FORGET_MS
+               <= now_ms)) {
+        group_destroy(f, oldest_group(f), true);
         f->host->count(f->host, "targets_expired", 1);
     }
 }
@@ -654,8 +624,8 @@ flood_destroy(void *state)
 {
     struct flood *f = state;
 
-    while (f->oldest) {
-        group_destroy(f, f->oldest, false);
+    while (f->lru.oldest) {
+        group_destroy(f, oldest_group(f), false);
     }
     du_deltas_destroy(f->deltas);
     free(f->buckets);
@@ -698,10 +668,9 @@ flood_init(const struct vnm_host *host, const struct vnm_conf *conf,
                                       &severity_name))) {
         return error;
     }
-    if (!du_severity(severity_name, &severity)) {
-        host->log(host, VNM_LOG_ERR, "severity: \"%s\" is not one of info, "
-                  "low, medium, high, critical", severity_name);
-        return EINVAL;
+    if ((error = du_check_severity(host, "severity", severity_name,
+                                   &severity))) {
+        return error;
     }
 
     f = calloc(1, sizeof *f);

@@ -188,15 +188,12 @@ ip_spoof_init(const struct vnm_host *host, const struct vnm_conf *conf,
                                    10000000, &max_flows))) {
         return error;
     }
-    if (!du_severity(severity_name, &severity)) {
-        host->log(host, VNM_LOG_ERR, "severity: \"%s\" is not one of info, "
-                  "low, medium, high, critical", severity_name);
-        return EINVAL;
+    if ((error = du_check_severity(host, "severity", severity_name,
+                                   &severity))) {
+        return error;
     }
-    if (!VNM_HOST_HAS(host, net) || !host->net) {
-        host->log(host, VNM_LOG_ERR, "the host lends no network view "
-                  "(needs ABI 1.1 and the analyzer)");
-        return ENOTSUP;
+    if ((error = du_require_net(host))) {
+        return error;
     }
 
     s = calloc(1, sizeof *s);

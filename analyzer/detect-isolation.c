@@ -262,24 +262,6 @@ isolation_destroy(void *state)
     }
 }
 
-/* Reads severity 'key' of 'conf' (default 'dflt') into '*severityp'. */
-static int
-read_severity(const struct vnm_host *host, const struct vnm_conf *conf,
-              const char *key, const char *dflt,
-              enum vnm_severity *severityp)
-{
-    const char *name;
-    int error;
-
-    error = host->conf_string(host, conf, key, dflt, &name);
-    if (!error && !du_severity(name, severityp)) {
-        host->log(host, VNM_LOG_ERR, "%s: \"%s\" is not one of info, low, "
-                  "medium, high, critical", key, name);
-        error = EINVAL;
-    }
-    return error;
-}
-
 static int
 isolation_init(const struct vnm_host *host, const struct vnm_conf *conf,
                void **statep)
@@ -293,10 +275,10 @@ isolation_init(const struct vnm_host *host, const struct vnm_conf *conf,
     if ((error = host->conf_bool(host, conf, "tenants", true, &tenants))
         || (error = host->conf_bool(host, conf, "protected", true,
                                     &protected))
-        || (error = read_severity(host, conf, "attempted_severity", "medium",
-                                  &attempted))
-        || (error = read_severity(host, conf, "failed_severity", "high",
-                                  &failed))
+        || (error = du_conf_severity(host, conf, "attempted_severity",
+                                     "medium", &attempted))
+        || (error = du_conf_severity(host, conf, "failed_severity", "high",
+                                     &failed))
         || (error = host->conf_int(host, conf, "max_flows", 16384, 16,
                                    10000000, &max_flows))) {
         return error;

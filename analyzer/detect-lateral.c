@@ -46,241 +46,6 @@
 #define MAX_SERVICES 64         /* Entries of 'services'. */
 #define DEST_NAME_SIZE 96       /* "host/port" or an address. */
 
-/* Emissions: at most one per incident per EMIT_MS.
- *
- * The first emission of an incident (kind, key) goes to the host at once;
- * later ones within EMIT_MS of the previous are merged into a pending one
- * (packets and bytes added, the latest summary, target, VM and evidence
- * kept, the highest severity), which the next emission or a tick delivers.
- * At most EMIT_MAX incidents are remembered, the least recently emitted
- * being flushed and forgotten first; one not emitted for EMIT_IDLE_MS is
- * forgotten at a tick. */
-
-#define EMIT_MS 1000            /* Least time between emissions. */
-#define EMIT_MAX 1024           /* Incidents remembered. */
-#define EMIT_IDLE_MS 60000      /* Forgotten after this long unseen. */
-#define EMIT_BUCKETS 2048       /* Hash buckets, a power of 2. */
-#define EMIT_EVIDENCE 4         /* Evidence lines kept per incident. */
-
-/* One incident's pending emission. */
-struct pending {
-    struct pending *hash_next;
-    struct pending *newer, *older; /* Recency list, by 'seen_ms'. */
-    uint32_t hash;
-    const char *kind;           /* Static storage. */
-    char key[192];
-    enum vnm_severity severity;
-    char summary[512];
-    char target[128];
-    bool has_vm;
-    struct vnm_attribution vm;
-    uint32_t n_evidence;
-    char evidence[EMIT_EVIDENCE][256];
-    uint64_t emitted_ms;        /* Host clock of its last emission. */
-    uint64_t seen_ms;           /* Host clock of its last emit call. */
-    bool due;                   /* Something is not yet emitted. */
-    uint64_t packets;           /* Not yet emitted. */
-    uint64_t bytes;
-};
-
-/* The pending emissions of one detector. */
-struct emitter {
-    const struct vnm_host *host;
-    struct pending *buckets[EMIT_BUCKETS];
-    size_t n;
-    struct pending *newest, *oldest;
-};
-
-static uint32_t
-emit_hash(const char *kind, const char *key)
-{
-    uint32_t hash = 2166136261u;   /* FNV-1a. */
-
-    for (const char *p = kind; *p; p++) {
-        hash = (hash ^ (uint8_t) *p) * 16777619u;
-    }
-    hash = (hash ^ 0xff) * 16777619u;
-    for (const char *p = key; *p; p++) {
-        hash = (hash ^ (uint8_t) *p) * 16777619u;
-    }
-    return hash;
-}
-
-static void
-emit_unlink(struct emitter *e, struct pending *p)
-{
-    if (p->newer) {
-        p->newer->older = p->older;
-    } else if (e->newest == p) {
-        e->newest = p->older;
-    }
-    if (p->older) {
-        p->older->newer = p->newer;
-    } else if (e->oldest == p) {
-        e->oldest = p->newer;
-    }
-    p->newer = p->older = NULL;
-}
-
-static void
-emit_push_newest(struct emitter *e, struct pending *p)
-{
-    p->older = e->newest;
-    p->newer = NULL;
-    if (e->newest) {
-        e->newest->newer = p;
-    } else {
-        e->oldest = p;
-    }
-    e->newest = p;
-}
-
-/* Delivers what 'p' has pending. */
-static void
-emit_flush(struct emitter *e, struct pending *p)
-{
-    struct vnm_alert alert = {
-        .kind = p->kind,
-        .severity = p->severity,
-        .key = p->key,
-        .summary = p->summary,
-        .vm = p->has_vm ? &p->vm : NULL,
-        .target = p->target[0] ? p->target : NULL,
-        .packets = p->packets,
-        .bytes = p->bytes,
-        .n_evidence = p->n_evidence,
-    };
-
-    for (uint32_t i = 0; i < p->n_evidence; i++) {
-        alert.evidence[i] = p->evidence[i];
-    }
-    e->host->emit_alert(e->host, &alert);
-    p->emitted_ms = e->host->now_ms(e->host);
-    p->due = false;
-    p->packets = p->bytes = 0;
-}
-
-/* Forgets 'p', first delivering what it has pending if 'flush'. */
-static void
-emit_forget(struct emitter *e, struct pending *p, bool flush)
-{
-    struct pending **pp = &e->buckets[p->hash & (EMIT_BUCKETS - 1)];
-
-    if (flush && p->due) {
-        emit_flush(e, p);
-    }
-    while (*pp != p) {
-        pp = &(*pp)->hash_next;
-    }
-    *pp = p->hash_next;
-    emit_unlink(e, p);
-    e->n--;
-    free(p);
-}
-
-static void
-emitter_init(struct emitter *e, const struct vnm_host *host)
-{
-    memset(e, 0, sizeof *e);
-    e->host = host;
-}
-
-/* Frees what 'e' remembers, delivering nothing. */
-static void
-emitter_uninit(struct emitter *e)
-{
-    while (e->oldest) {
-        emit_forget(e, e->oldest, false);
-    }
-}
-
-/* Emits 'alert' now, or merges it into the incident's pending emission if
- * the incident was emitted less than EMIT_MS ago. */
-static void
-emitter_emit(struct emitter *e, const struct vnm_alert *alert)
-{
-    uint32_t hash = emit_hash(alert->kind, alert->key);
-    struct pending **bucket = &e->buckets[hash & (EMIT_BUCKETS - 1)];
-    uint64_t now = e->host->now_ms(e->host);
-    struct pending *p;
-
-    for (p = *bucket; p; p = p->hash_next) {
-        if (p->hash == hash && !strcmp(p->kind, alert->kind)
-            && !strcmp(p->key, alert->key)) {
-            break;
-        }
-    }
-    if (!p) {
-        if (e->n >= EMIT_MAX) {
-            emit_forget(e, e->oldest, true);
-        }
-        p = calloc(1, sizeof *p);
-        if (!p) {
-            /* Out of memory: deliver it unmerged. */
-            e->host->emit_alert(e->host, alert);
-            return;
-        }
-        p->hash = hash;
-        p->kind = alert->kind;
-        snprintf(p->key, sizeof p->key, "%s", alert->key);
-        p->hash_next = *bucket;
-        *bucket = p;
-        e->n++;
-        emit_push_newest(e, p);
-    } else {
-        emit_unlink(e, p);
-        emit_push_newest(e, p);
-    }
-    if (!p->due || alert->severity > p->severity) {
-        p->severity = alert->severity;
-    }
-    p->seen_ms = now;
-    p->packets += alert->packets;
-    p->bytes += alert->bytes;
-
-    if (!p->emitted_ms || now >= p->emitted_ms + EMIT_MS) {
-        struct vnm_alert a = *alert;
-
-        a.packets = p->packets;
-        a.bytes = p->bytes;
-        a.severity = p->severity;
-        e->host->emit_alert(e->host, &a);
-        p->emitted_ms = now ? now : 1;
-        p->due = false;
-        p->packets = p->bytes = 0;
-        return;
-    }
-    snprintf(p->summary, sizeof p->summary, "%s", alert->summary);
-    snprintf(p->target, sizeof p->target, "%s",
-             alert->target ? alert->target : "");
-    p->has_vm = alert->vm != NULL;
-    if (alert->vm) {
-        p->vm = *alert->vm;
-    }
-    p->n_evidence = 0;
-    for (uint32_t i = 0; i < alert->n_evidence && i < EMIT_EVIDENCE; i++) {
-        snprintf(p->evidence[i], sizeof p->evidence[i], "%s",
-                 alert->evidence[i]);
-        p->n_evidence++;
-    }
-    p->due = true;
-}
-
-/* Delivers the pending emissions that are due at 'now_ms', and forgets the
- * incidents not emitted for EMIT_IDLE_MS. */
-static void
-emitter_tick(struct emitter *e, uint64_t now_ms)
-{
-    for (struct pending *p = e->newest; p; p = p->older) {
-        if (p->due && now_ms >= p->emitted_ms + EMIT_MS) {
-            emit_flush(e, p);
-        }
-    }
-    while (e->oldest && e->oldest->seen_ms + EMIT_IDLE_MS <= now_ms) {
-        emit_forget(e, e->oldest, true);
-    }
-}
-
 /* A (service, destination VM) pair, seen at 'ms'. */
 struct reach {
     uint8_t proto;
@@ -293,7 +58,7 @@ struct reach {
 /* A source VM port. */
 struct source {
     struct source *hash_next;
-    struct source *newer, *older; /* Recency list, by 'seen_ms'. */
+    struct du_lru_node lru;     /* In the recency list, by 'seen_ms'. */
     uint32_t hash;
     char host[VNM_ID_SIZE];     /* flow->host. */
     char port[VNM_PORT_NAME_SIZE];
@@ -323,27 +88,12 @@ struct lateral {
     size_t n_services;          /* 0: every service. */
 
     struct du_deltas *deltas;
-    struct emitter emitter;
+    struct du_emitter *emitter; /* Limits emissions to one a second. */
     struct source **buckets;
     size_t mask;
     size_t n_sources;
-    struct source *newest, *oldest;
+    struct du_lru lru;          /* Sources, by 'seen_ms'. */
 };
-
-static uint32_t
-source_hash(const char *host, const char *port)
-{
-    uint32_t hash = 2166136261u;   /* FNV-1a. */
-
-    for (const char *p = host; *p; p++) {
-        hash = (hash ^ (uint8_t) *p) * 16777619u;
-    }
-    hash = (hash ^ '/') * 16777619u;
-    for (const char *p = port; *p; p++) {
-        hash = (hash ^ (uint8_t) *p) * 16777619u;
-    }
-    return hash;
-}
 
 static uint64_t
 name_hash(const char *name)
@@ -357,35 +107,6 @@ name_hash(const char *name)
 }
 
 static void
-lateral_unlink(struct lateral *l, struct source *src)
-{
-    if (src->newer) {
-        src->newer->older = src->older;
-    } else if (l->newest == src) {
-        l->newest = src->older;
-    }
-    if (src->older) {
-        src->older->newer = src->newer;
-    } else if (l->oldest == src) {
-        l->oldest = src->newer;
-    }
-    src->newer = src->older = NULL;
-}
-
-static void
-lateral_push_newest(struct lateral *l, struct source *src)
-{
-    src->older = l->newest;
-    src->newer = NULL;
-    if (l->newest) {
-        l->newest->newer = src;
-    } else {
-        l->oldest = src;
-    }
-    l->newest = src;
-}
-
-static void
 source_destroy(struct lateral *l, struct source *src)
 {
     struct source **p = &l->buckets[src->hash & l->mask];
@@ -394,10 +115,17 @@ source_destroy(struct lateral *l, struct source *src)
         p = &(*p)->hash_next;
     }
     *p = src->hash_next;
-    lateral_unlink(l, src);
+    du_lru_remove(&l->lru, &src->lru);
     l->n_sources--;
     free(src->reach);
     free(src);
+}
+
+/* The least recently seen source of 'l', which has one. */
+static struct source *
+oldest_source(const struct lateral *l)
+{
+    return DU_LRU_ENTRY(l->lru.oldest, struct source, lru);
 }
 
 /* Returns the source port 'port' of 'host', created if needed (evicting the
@@ -406,20 +134,20 @@ source_destroy(struct lateral *l, struct source *src)
 static struct source *
 source_get(struct lateral *l, const char *host, const char *port)
 {
-    uint32_t hash = source_hash(host, port);
+    uint32_t hash = du_hash_port(host, port);
     struct source **bucket = &l->buckets[hash & l->mask];
     struct source *src;
 
     for (src = *bucket; src; src = src->hash_next) {
         if (src->hash == hash && !strcmp(src->host, host)
             && !strcmp(src->port, port)) {
-            lateral_unlink(l, src);
-            lateral_push_newest(l, src);
+            du_lru_remove(&l->lru, &src->lru);
+            du_lru_push_newest(&l->lru, &src->lru);
             return src;
         }
     }
     if (l->n_sources >= l->max_sources) {
-        source_destroy(l, l->oldest);
+        source_destroy(l, oldest_source(l));
         l->host->count(l->host, "sources_evicted", 1);
         bucket = &l->buckets[hash & l->mask];
     }
@@ -437,7 +165,7 @@ source_get(struct lateral *l, const char *host, const char *port)
     snprintf(src->port, sizeof src->port, "%s", port);
     src->hash_next = *bucket;
     *bucket = src;
-    lateral_push_newest(l, src);
+    du_lru_push_newest(&l->lru, &src->lru);
     l->n_sources++;
     return src;
 }
@@ -676,7 +404,7 @@ lateral_emit(struct lateral *l, struct source *src, const struct reach *key,
         alert.evidence[1] = evidence[1];
         alert.n_evidence = 2;
     }
-    emitter_emit(&l->emitter, &alert);
+    du_emitter_emit(l->emitter, &alert);
 }
 
 /* Counts 'flow'.  'flow' is borrowed. */
@@ -754,9 +482,10 @@ lateral_on_tick(void *state, uint64_t now_ms)
 {
     struct lateral *l = state;
 
-    emitter_tick(&l->emitter, now_ms);
-    while (l->oldest && l->oldest->seen_ms + l->window_ms <= now_ms) {
-        source_destroy(l, l->oldest);
+    du_emitter_tick(l->emitter, now_ms);
+    while (l->lru.oldest
+           && oldest_source(l)->seen_ms + l->window_ms <= now_ms) {
+        source_destroy(l, oldest_source(l));
         l->host->count(l->host, "sources_expired", 1);
     }
 }
@@ -768,10 +497,10 @@ lateral_destroy(void *state)
 {
     struct lateral *l = state;
 
-    while (l->oldest) {
-        source_destroy(l, l->oldest);
+    while (l->lru.oldest) {
+        source_destroy(l, oldest_source(l));
     }
-    emitter_uninit(&l->emitter);
+    du_emitter_destroy(l->emitter);
     du_deltas_destroy(l->deltas);
     free(l->buckets);
     free(l);
@@ -851,10 +580,9 @@ lateral_init(const struct vnm_host *host, const struct vnm_conf *conf,
                                       &severity_name))) {
         return error;
     }
-    if (!du_severity(severity_name, &severity)) {
-        host->log(host, VNM_LOG_ERR, "severity: \"%s\" is not one of info, "
-                  "low, medium, high, critical", severity_name);
-        return EINVAL;
+    if ((error = du_check_severity(host, "severity", severity_name,
+                                   &severity))) {
+        return error;
     }
 
     l = calloc(1, sizeof *l);
@@ -871,7 +599,9 @@ lateral_init(const struct vnm_host *host, const struct vnm_conf *conf,
     }
     l->buckets = calloc(n_buckets, sizeof *l->buckets);
     l->deltas = du_deltas_create(max_flows);
-    if (!l->buckets || !l->deltas) {
+    l->emitter = du_emitter_create(host);
+    if (!l->buckets || !l->deltas || !l->emitter) {
+        du_emitter_destroy(l->emitter);
         du_deltas_destroy(l->deltas);
         free(l->buckets);
         free(l);
@@ -886,7 +616,6 @@ lateral_init(const struct vnm_host *host, const struct vnm_conf *conf,
     l->severity = severity;
     l->ignore_sources = ignore_sources;
     l->mask = n_buckets - 1;
-    emitter_init(&l->emitter, host);
     *statep = l;
     return 0;
 }

@@ -83,25 +83,10 @@ struct new_port {
     struct du_deltas *deltas;   /* Unregistered ports' flows. */
 };
 
-static uint32_t
-hash_name(const char *host_id, const char *name)
-{
-    uint32_t hash = 2166136261u;   /* FNV-1a. */
-
-    for (const char *p = host_id; *p; p++) {
-        hash = (hash ^ (uint8_t) *p) * 16777619u;
-    }
-    hash = (hash ^ '/') * 16777619u;
-    for (const char *p = name; *p; p++) {
-        hash = (hash ^ (uint8_t) *p) * 16777619u;
-    }
-    return hash;
-}
-
 static struct np_port *
 np_find(const struct new_port *np, const char *host_id, const char *name)
 {
-    struct np_port *p = np->buckets[hash_name(host_id, name) & np->mask];
+    struct np_port *p = np->buckets[du_hash_port(host_id, name) & np->mask];
 
     for (; p; p = p->next) {
         if (!strcmp(p->name, name) && !strcmp(p->host_id, host_id)) {
@@ -116,7 +101,7 @@ np_find(const struct new_port *np, const char *host_id, const char *name)
 static struct np_port *
 np_add(struct new_port *np, const char *host_id, const char *name)
 {
-    struct np_port **bucket = &np->buckets[hash_name(host_id, name)
+    struct np_port **bucket = &np->buckets[du_hash_port(host_id, name)
                                            & np->mask];
     struct np_port *p;
 
@@ -422,24 +407,6 @@ parse_ignore(struct new_port *np, const char *list)
     }
 }
 
-/* Reads severity 'key' of 'conf' (default 'dflt') into '*severityp'. */
-static int
-read_severity(const struct vnm_host *host, const struct vnm_conf *conf,
-              const char *key, const char *dflt,
-              enum vnm_severity *severityp)
-{
-    const char *name;
-    int error;
-
-    error = host->conf_string(host, conf, key, dflt, &name);
-    if (!error && !du_severity(name, severityp)) {
-        host->log(host, VNM_LOG_ERR, "%s: \"%s\" is not one of info, low, "
-                  "medium, high, critical", key, name);
-        error = EINVAL;
-    }
-    return error;
-}
-
 static int
 new_port_init(const struct vnm_host *host, const struct vnm_conf *conf,
               void **statep)
@@ -458,10 +425,10 @@ new_port_init(const struct vnm_host *host, const struct vnm_conf *conf,
         || (error = host->conf_bool(host, conf, "restarts", true,
                                     &restarts))
         || (error = host->conf_bool(host, conf, "traffic", true, &traffic))
-        || (error = read_severity(host, conf, "unregistered_severity",
-                                  "medium", &unregistered))
-        || (error = read_severity(host, conf, "restart_severity", "low",
-                                  &restart))
+        || (error = du_conf_severity(host, conf, "unregistered_severity",
+                                     "medium", &unregistered))
+        || (error = du_conf_severity(host, conf, "restart_severity", "low",
+                                     &restart))
         || (error = host->conf_int(host, conf, "max_ports", 65536, 1,
                                    16777216, &max_ports))
         || (error = host->conf_int(host, conf, "max_flows", 16384, 16,

@@ -43,26 +43,6 @@ struct rogue_ra {
     struct du_deltas *deltas;
 };
 
-/* True if side 'src_side' of 'flow' sent something and entered on a VM's
- * port; stores the network view's port (null if unknown) in '*portp'. */
-static bool
-from_vm(const struct vnm_host *host, const struct vnm_flow *flow,
-        bool src_side, const struct vnm_port **portp)
-{
-    const struct vnm_flow_end *end = src_side ? &flow->src : &flow->dst;
-    const struct vnm_attribution *in = &end->in;
-
-    *portp = NULL;
-    if (!end->packets || !in->port[0]) {
-        return false;
-    }
-    *portp = host->net->port(host, flow->host, in->port);
-    if (*portp) {
-        return (*portp)->kind == VNM_PORT_VM;
-    }
-    return in->vm[0] || in->iface_id[0] || in->tenant[0];
-}
-
 /* Raises the incident of side 'src_side' of 'flow' (entered on 'port',
  * null if the view does not know it). */
 static void
@@ -137,8 +117,8 @@ rogue_ra_on_flow(void *state, const struct vnm_flow *flow)
         const struct vnm_flow_end *end = src_side ? &flow->src : &flow->dst;
         const struct vnm_port *port;
 
-        if (!(ctl->nd & ROUTER_ND) || !from_vm(host, flow, src_side,
-                                                &port)) {
+        if (!(ctl->nd & ROUTER_ND)
+            || !du_from_vm(host, flow, src_side, &port)) {
             continue;
         }
         if (du_list_has_port(s->allowed_ports, flow->host, end->in.port)) {
@@ -177,15 +157,12 @@ rogue_ra_init(const struct vnm_host *host, const struct vnm_conf *conf,
                                    10000000, &max_flows))) {
         return error;
     }
-    if (!du_severity(severity_name, &severity)) {
-        host->log(host, VNM_LOG_ERR, "severity: \"%s\" is not one of info, "
-                  "low, medium, high, critical", severity_name);
-        return EINVAL;
+    if ((error = du_check_severity(host, "severity", severity_name,
+                                   &severity))) {
+        return error;
     }
-    if (!VNM_HOST_HAS(host, net) || !host->net) {
-        host->log(host, VNM_LOG_ERR, "the host lends no network view "
-                  "(needs ABI 1.1 and the analyzer)");
-        return ENOTSUP;
+    if ((error = du_require_net(host))) {
+        return error;
     }
 
     s = calloc(1, sizeof *s);

@@ -163,8 +163,7 @@ struct raised {
 /* A probing source. */
 struct source {
     struct source *hash_next;   /* Next in hash bucket. */
-    struct source *newer;       /* Neighbours in the scan's recency list. */
-    struct source *older;
+    struct du_lru_node lru;     /* In the scan's recency list. */
     uint32_t hash;
     struct scan_id id;
     struct vnm_attribution vm;  /* Its attribution, if a VM port. */
@@ -196,8 +195,7 @@ struct scan {
     struct source **buckets;    /* Hash table of sources. */
     size_t mask;                /* Buckets - 1, a power of 2 minus 1. */
     size_t n_sources;
-    struct source *newest;      /* Recency list, by 'seen_ms'. */
-    struct source *oldest;
+    struct du_lru lru;          /* Sources, by 'seen_ms'. */
 };
 
 /* Addresses and targets. */
@@ -525,50 +523,6 @@ pings_add(struct scan *s, struct target_set *set, const struct target *key,
 
 /* Sources. */
 
-static uint32_t
-scan_id_hash(const struct scan_id *id)
-{
-    const uint8_t *p = (const uint8_t *) id;
-    uint32_t hash = 2166136261u;   /* FNV-1a. */
-
-    for (size_t i = 0; i < sizeof *id; i++) {
-        hash = (hash ^ p[i]) * 16777619u;
-    }
-    return hash;
-}
-
-/* Takes 'src' out of the recency list, if it is in it. */
-static void
-scan_unlink(struct scan *s, struct source *src)
-{
-    if (src->newer) {
-        src->newer->older = src->older;
-    } else if (s->newest == src) {
-        s->newest = src->older;
-    }
-    if (src->older) {
-        src->older->newer = src->newer;
-    } else if (s->oldest == src) {
-        s->oldest = src->newer;
-    }
-    src->newer = src->older = NULL;
-}
-
-/* Puts 'src', which is in no list, at the newest end of the recency
- * list. */
-static void
-scan_push_newest(struct scan *s, struct source *src)
-{
-    src->older = s->newest;
-    src->newer = NULL;
-    if (s->newest) {
-        s->newest->newer = src;
-    } else {
-        s->oldest = src;
-    }
-    s->newest = src;
-}
-
 static void scan_emit(struct scan *, struct source *, struct raised *,
                       const struct vnm_flow *);
 
@@ -588,12 +542,19 @@ source_destroy(struct scan *s, struct source *src, bool flush)
         p = &(*p)->hash_next;
     }
     *p = src->hash_next;
-    scan_unlink(s, src);
+    du_lru_remove(&s->lru, &src->lru);
     s->n_sources--;
     free(src->pairs.t);
     free(src->ports.t);
     free(src->pings.t);
     free(src);
+}
+
+/* The least recently seen source of 's', which has one. */
+static struct source *
+oldest_source(const struct scan *s)
+{
+    return DU_LRU_ENTRY(s->lru.oldest, struct source, lru);
 }
 
 /* Returns the source 'id', creating it if needed (evicting the least
@@ -602,7 +563,7 @@ source_destroy(struct scan *s, struct source *src, bool flush)
 static struct source *
 source_get(struct scan *s, const struct scan_id *id)
 {
-    uint32_t hash = scan_id_hash(id);
+    uint32_t hash = du_hash_bytes(id, sizeof *id);
     struct source **bucket = &s->buckets[hash & s->mask];
     struct source *src;
 
@@ -613,7 +574,7 @@ source_get(struct scan *s, const struct scan_id *id)
     }
 
     if (s->n_sources >= s->max_sources) {
-        source_destroy(s, s->oldest, true);
+        source_destroy(s, oldest_source(s), true);
         s->host->count(s->host, "sources_evicted", 1);
         bucket = &s->buckets[hash & s->mask];
     }
@@ -633,7 +594,7 @@ source_get(struct scan *s, const struct scan_id *id)
     src->pings.order = BY_HOST;
     src->hash_next = *bucket;
     *bucket = src;
-    scan_push_newest(s, src);
+    du_lru_push_newest(&s->lru, &src->lru);
     s->n_sources++;
     return src;
 }
@@ -946,8 +907,8 @@ scan_on_flow(void *state, const struct vnm_flow *flow)
         return;
     }
     src->seen_ms = s->host->now_ms(s->host);
-    scan_unlink(s, src);
-    scan_push_newest(s, src);
+    du_lru_remove(&s->lru, &src->lru);
+    du_lru_push_newest(&s->lru, &src->lru);
     if (id.port[0]) {
         const struct vnm_port *port = NULL;
         struct vnm_attribution tmp;
@@ -1095,7 +1056,10 @@ scan_on_tick(void *state, uint64_t now_ms)
 {
     struct scan *s = state;
 
-    for (struct source *src = s->newest; src; src = src->older) {
+    for (struct du_lru_node *node = s->lru.newest; node;
+         node = node->older) {
+        struct source *src = DU_LRU_ENTRY(node, struct source, lru);
+
         for (size_t i = 0; i < SCAN_RAISED; i++) {
             struct raised *r = &src->raised[i];
 
@@ -1105,8 +1069,9 @@ scan_on_tick(void *state, uint64_t now_ms)
             }
         }
     }
-    while (s->oldest && s->oldest->seen_ms + s->window_ms <= now_ms) {
-        source_destroy(s, s->oldest, true);
+    while (s->lru.oldest
+           && oldest_source(s)->seen_ms + s->window_ms <= now_ms) {
+        source_destroy(s, oldest_source(s), true);
         s->host->count(s->host, "sources_expired", 1);
     }
 }
@@ -1118,8 +1083,8 @@ scan_destroy(void *state)
 {
     struct scan *s = state;
 
-    while (s->oldest) {
-        source_destroy(s, s->oldest, false);
+    while (s->lru.oldest) {
+        source_destroy(s, oldest_source(s), false);
     }
     du_deltas_destroy(s->deltas);
     free(s->buckets);
@@ -1152,10 +1117,9 @@ scan_init(const struct vnm_host *host, const struct vnm_conf *conf,
                                       &severity_name))) {
         return error;
     }
-    if (!du_severity(severity_name, &severity)) {
-        host->log(host, VNM_LOG_ERR, "severity: \"%s\" is not one of info, "
-                  "low, medium, high, critical", severity_name);
-        return EINVAL;
+    if ((error = du_check_severity(host, "severity", severity_name,
+                                   &severity))) {
+        return error;
     }
 
     s = calloc(1, sizeof *s);

@@ -11,6 +11,7 @@
 #include "analyzer/detect-util.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <inttypes.h>
 #include <netinet/in.h>
 #include <stdarg.h>
@@ -399,6 +400,41 @@ du_severity(const char *name, enum vnm_severity *severityp)
 
 /* Addresses and ports. */
 
+int
+du_check_severity(const struct vnm_host *host, const char *key,
+                  const char *name, enum vnm_severity *severityp)
+{
+    if (!du_severity(name, severityp)) {
+        host->log(host, VNM_LOG_ERR, "%s: \"%s\" is not one of info, low, "
+                  "medium, high, critical", key, name);
+        return EINVAL;
+    }
+    return 0;
+}
+
+int
+du_conf_severity(const struct vnm_host *host, const struct vnm_conf *conf,
+                 const char *key, const char *dflt,
+                 enum vnm_severity *severityp)
+{
+    const char *name;
+    int error;
+
+    error = host->conf_string(host, conf, key, dflt, &name);
+    return error ? error : du_check_severity(host, key, name, severityp);
+}
+
+int
+du_require_net(const struct vnm_host *host)
+{
+    if (!VNM_HOST_HAS(host, net) || !host->net) {
+        host->log(host, VNM_LOG_ERR, "the host lends no network view "
+                  "(needs ABI 1.1 and the analyzer)");
+        return ENOTSUP;
+    }
+    return 0;
+}
+
 bool
 du_addr_is_unspecified(const struct vnm_addr *a)
 {
@@ -531,6 +567,43 @@ du_port_has_ip(const struct vnm_port *port, const struct vnm_addr *ip)
 }
 
 /* True if 'len' bytes at 'word' equal the string 's'. */
+char *
+du_port_binding(const struct vnm_port *port, char *buf, size_t size)
+{
+    char ips[200], macs[120];
+
+    snprintf(buf, size, "%s binding: IPs %s%s; MACs %s%s", port->name,
+             du_port_ips(port, ips, sizeof ips),
+             port->ip_source == VNM_BINDING_LEARNED ? " (learned)" : "",
+             du_port_macs(port, macs, sizeof macs),
+             port->mac_source == VNM_BINDING_LEARNED ? " (learned)" : "");
+    return buf;
+}
+
+bool
+du_same_vm(const struct vnm_port *a, const struct vnm_port *b)
+{
+    return a == b || (a->vm[0] && !strcmp(a->vm, b->vm));
+}
+
+bool
+du_from_vm(const struct vnm_host *host, const struct vnm_flow *flow,
+           bool src_side, const struct vnm_port **portp)
+{
+    const struct vnm_flow_end *end = src_side ? &flow->src : &flow->dst;
+    const struct vnm_attribution *in = &end->in;
+
+    *portp = NULL;
+    if (!end->packets || !in->port[0]) {
+        return false;
+    }
+    *portp = host->net->port(host, flow->host, in->port);
+    if (*portp) {
+        return (*portp)->kind == VNM_PORT_VM;
+    }
+    return in->vm[0] || in->iface_id[0] || in->tenant[0];
+}
+
 static bool
 word_is(const char *word, size_t len, const char *s)
 {
@@ -561,13 +634,117 @@ du_list_has_port(const char *list, const char *host, const char *name)
     return false;
 }
 
+/* Reasons. */
+
+void
+du_reason_add(struct du_reasons *r, const char *format, ...)
+{
+    if (r->n < DU_MAX_REASONS) {
+        va_list args;
+
+        va_start(args, format);
+        vsnprintf(r->text[r->n++], sizeof r->text[0], format, args);
+        va_end(args);
+    }
+}
+
+void
+du_reasons_append(const struct du_reasons *r, char *buf, size_t size,
+                  int len)
+{
+    for (size_t i = 0; i < r->n && len > 0 && len < (int) size; i++) {
+        len += snprintf(buf + len, size - len, "%s %s", i ? ";" : "",
+                        r->text[i]);
+    }
+}
+
+/* Hashing. */
+
+#define FNV_BASIS 2166136261u
+#define FNV_PRIME 16777619u
+
+static uint32_t
+hash_add_bytes(uint32_t hash, const void *p_, size_t size)
+{
+    const uint8_t *p = p_;
+
+    for (size_t i = 0; i < size; i++) {
+        hash = (hash ^ p[i]) * FNV_PRIME;
+    }
+    return hash;
+}
+
+static uint32_t
+hash_add_string(uint32_t hash, const char *s)
+{
+    return hash_add_bytes(hash, s, strlen(s));
+}
+
+uint32_t
+du_hash_bytes(const void *p, size_t size)
+{
+    return hash_add_bytes(FNV_BASIS, p, size);
+}
+
+uint32_t
+du_hash_port(const char *host, const char *port)
+{
+    uint8_t slash = '/';
+
+    return hash_add_string(hash_add_bytes(hash_add_string(FNV_BASIS, host),
+                                          &slash, 1), port);
+}
+
+/* Recency list. */
+
+void
+du_lru_remove(struct du_lru *lru, struct du_lru_node *node)
+{
+    if (node->newer) {
+        node->newer->older = node->older;
+    } else if (lru->newest == node) {
+        lru->newest = node->older;
+    }
+    if (node->older) {
+        node->older->newer = node->newer;
+    } else if (lru->oldest == node) {
+        lru->oldest = node->newer;
+    }
+    node->newer = node->older = NULL;
+}
+
+void
+du_lru_push_newest(struct du_lru *lru, struct du_lru_node *node)
+{
+    node->older = lru->newest;
+    node->newer = NULL;
+    if (lru->newest) {
+        lru->newest->newer = node;
+    } else {
+        lru->oldest = node;
+    }
+    lru->newest = node;
+}
+
+void
+du_lru_push_oldest(struct du_lru *lru, struct du_lru_node *node)
+{
+    node->newer = lru->oldest;
+    node->older = NULL;
+    if (lru->oldest) {
+        lru->oldest->older = node;
+    } else {
+        lru->newest = node;
+    }
+    lru->oldest = node;
+}
+
 /* Delta tracker. */
 
 /* One remembered flow. */
 struct du_flow {
     struct du_flow *hash_next;  /* Next in its bucket. */
-    struct du_flow *newer;      /* Neighbours in the recency queue. */
-    struct du_flow *older;
+    struct du_lru_node lru;     /* In the recency queue. */
     uint32_t hash;
     uint64_t id;                /* The flow's id... */
     uint64_t first_ms;          /* ...first frame time... */
@@ -581,8 +758,7 @@ struct du_deltas {
     size_t mask;                /* Buckets - 1 (a power of 2 - 1). */
     size_t n;                   /* Flows remembered. */
     size_t max;
-    struct du_flow *newest;     /* Recency queue: the oldest is evicted. */
-    struct du_flow *oldest;
+    struct du_lru lru;          /* Recency queue: the oldest is evicted. */
 };
 
 struct du_deltas *
@@ -611,11 +787,11 @@ void
 du_deltas_destroy(struct du_deltas *d)
 {
     if (d) {
-        struct du_flow *fl, *next;
+        struct du_lru_node *node, *next;
 
-        for (fl = d->newest; fl; fl = next) {
-            next = fl->older;
-            free(fl);
+        for (node = d->lru.newest; node; node = next) {
+            next = node->older;
+            free(DU_LRU_ENTRY(node, struct du_flow, lru));
         }
         free(d->buckets);
         free(d);
@@ -631,58 +807,14 @@ du_deltas_count(const struct du_deltas *d)
 static uint32_t
 flow_hash(const char *host, uint64_t id)
 {
-    uint32_t hash = 2166136261u;   /* FNV-1a. */
+    uint32_t hash = hash_add_string(FNV_BASIS, host);
 
-    for (const char *p = host; *p; p++) {
-        hash = (hash ^ (uint8_t) *p) * 16777619u;
-    }
     for (int i = 0; i < 8; i++) {
-        hash = (hash ^ (uint8_t) (id >> (8 * i))) * 16777619u;
+        uint8_t byte = id >> (8 * i);
+
+        hash = hash_add_bytes(hash, &byte, 1);
     }
     return hash;
-}
-
-/* Takes 'fl' out of the recency queue. */
-static void
-queue_remove(struct du_deltas *d, struct du_flow *fl)
-{
-    if (fl->newer) {
-        fl->newer->older = fl->older;
-    } else {
-        d->newest = fl->older;
-    }
-    if (fl->older) {
-        fl->older->newer = fl->newer;
-    } else {
-        d->oldest = fl->newer;
-    }
-    fl->newer = fl->older = NULL;
-}
-
-static void
-queue_push_newest(struct du_deltas *d, struct du_flow *fl)
-{
-    fl->older = d->newest;
-    fl->newer = NULL;
-    if (d->newest) {
-        d->newest->newer = fl;
-    } else {
-        d->oldest = fl;
-    }
-    d->newest = fl;
-}
-
-static void
-queue_push_oldest(struct du_deltas *d, struct du_flow *fl)
-{
-    fl->newer = d->oldest;
-    fl->older = NULL;
-    if (d->oldest) {
-        d->oldest->older = fl;
-    } else {
-        d->newest = fl;
-    }
-    d->oldest = fl;
 }
 
 static void
@@ -694,7 +826,7 @@ flow_forget(struct du_deltas *d, struct du_flow *fl)
         p = &(*p)->hash_next;
     }
     *p = fl->hash_next;
-    queue_remove(d, fl);
+    du_lru_remove(&d->lru, &fl->lru);
     d->n--;
     free(fl);
 }
@@ -716,7 +848,8 @@ du_delta(struct du_deltas *d, const struct vnm_flow *f, bool src_side,
     }
     if (!fl) {
         if (d->n >= d->max) {
-            flow_forget(d, d->oldest);
+            flow_forget(d, DU_LRU_ENTRY(d->lru.oldest, struct du_flow,
+                                        lru));
         }
         fl = calloc(1, sizeof *fl);
         if (!fl) {
@@ -733,7 +866,7 @@ du_delta(struct du_deltas *d, const struct vnm_flow *f, bool src_side,
         d->buckets[hash & d->mask] = fl;
         d->n++;
     } else {
-        queue_remove(d, fl);
+        du_lru_remove(&d->lru, &fl->lru);
         if (fl->first_ms != f->first_ms) {
             /* The same id for another flow: a restarted agent. */
             memset(fl->packets, 0, sizeof fl->packets);
@@ -751,8 +884,220 @@ du_delta(struct du_deltas *d, const struct vnm_flow *f, bool src_side,
     fl->bytes[k] = end->bytes;
 
     if (f->event == VNM_FLOW_UPDATE) {
-        queue_push_newest(d, fl);
+        du_lru_push_newest(&d->lru, &fl->lru);
     } else {
-        queue_push_oldest(d, fl);
+        du_lru_push_oldest(&d->lru, &fl->lru);
+    }
+}
+
+/* Emission rate limiter.
+ *
+ * A chained hash table of incidents keyed by (kind, key), with a doubly
+ * linked list from the most to the least recently emitted one that decides
+ * which is forgotten when the table is full or idle. */
+
+#define EMIT_BUCKETS 2048       /* Hash buckets, a power of 2. */
+
+/* One incident's pending emission. */
+struct du_pending {
+    struct du_pending *hash_next; /* Next in its bucket. */
+    struct du_lru_node lru;     /* In the recency list, by 'seen_ms'. */
+    uint32_t hash;
+    const char *kind;           /* Static storage. */
+    char key[192];
+    enum vnm_severity severity;
+    char summary[512];
+    char target[128];
+    bool has_vm;
+    struct vnm_attribution vm;
+    uint32_t n_evidence;
+    char evidence[DU_EMIT_EVIDENCE][256];
+    uint64_t emitted_ms;        /* Host clock of its last emission. */
+    uint64_t seen_ms;           /* Host clock of its last emit call. */
+    bool due;                   /* Something is not yet emitted. */
+    uint64_t packets;           /* Not yet emitted. */
+    uint64_t bytes;
+};
+
+struct du_emitter {
+    const struct vnm_host *host;
+    struct du_pending *buckets[EMIT_BUCKETS];
+    size_t n;                   /* Incidents remembered. */
+    struct du_lru lru;          /* Recency list: the oldest goes first. */
+};
+
+static uint32_t
+emit_hash(const char *kind, const char *key)
+{
+    uint8_t separator = 0xff;
+
+    return hash_add_string(hash_add_bytes(hash_add_string(FNV_BASIS, kind),
+                                          &separator, 1), key);
+}
+
+/* The least recently seen incident of 'e', which has one. */
+static struct du_pending *
+oldest_pending(const struct du_emitter *e)
+{
+    return DU_LRU_ENTRY(e->lru.oldest, struct du_pending, lru);
+}
+
+/* Delivers what 'p' has pending. */
+static void
+emit_flush(struct du_emitter *e, struct du_pending *p)
+{
+    struct vnm_alert alert = {
+        .kind = p->kind,
+        .severity = p->severity,
+        .key = p->key,
+        .summary = p->summary,
+        .vm = p->has_vm ? &p->vm : NULL,
+        .target = p->target[0] ? p->target : NULL,
+        .packets = p->packets,
+        .bytes = p->bytes,
+        .n_evidence = p->n_evidence,
+    };
+
+    for (uint32_t i = 0; i < p->n_evidence; i++) {
+        alert.evidence[i] = p->evidence[i];
+    }
+    e->host->emit_alert(e->host, &alert);
+    p->emitted_ms = e->host->now_ms(e->host);
+    p->due = false;
+    p->packets = p->bytes = 0;
+}
+
+/* Forgets 'p', first delivering what it has pending if 'flush'. */
+static void
+emit_forget(struct du_emitter *e, struct du_pending *p, bool flush)
+{
+    struct du_pending **pp = &e->buckets[p->hash & (EMIT_BUCKETS - 1)];
+
+    if (flush && p->due) {
+        emit_flush(e, p);
+    }
+    while (*pp != p) {
+        pp = &(*pp)->hash_next;
+    }
+    *pp = p->hash_next;
+    du_lru_remove(&e->lru, &p->lru);
+    e->n--;
+    free(p);
+}
+
+struct du_emitter *
+du_emitter_create(const struct vnm_host *host)
+{
+    struct du_emitter *e = calloc(1, sizeof *e);
+
+    if (e) {
+        e->host = host;
+    }
+    return e;
+}
+
+void
+du_emitter_destroy(struct du_emitter *e)
+{
+    if (!e) {
+        return;
+    }
+    while (e->lru.oldest) {
+        emit_forget(e, oldest_pending(e), false);
+    }
+    free(e);
+}
+
+size_t
+du_emitter_count(const struct du_emitter *e)
+{
+    return e->n;
+}
+
+void
+du_emitter_emit(struct du_emitter *e, const struct vnm_alert *alert)
+{
+    uint32_t hash = emit_hash(alert->kind, alert->key);
+    struct du_pending **bucket = &e->buckets[hash & (EMIT_BUCKETS - 1)];
+    uint64_t now = e->host->now_ms(e->host);
+    struct du_pending *p;
+
+    for (p = *bucket; p; p = p->hash_next) {
+        if (p->hash == hash && !strcmp(p->kind, alert->kind)
+            && !strcmp(p->key, alert->key)) {
+            break;
+        }
+    }
+    if (!p) {
+        if (e->n >= DU_EMIT_MAX) {
+            emit_forget(e, oldest_pending(e), true);
+        }
+        p = calloc(1, sizeof *p);
+        if (!p) {
+            /* Out of memory: deliver it unmerged. */
+            e->host->emit_alert(e->host, alert);
+            return;
+        }
+        p->hash = hash;
+        p->kind = alert->kind;
+        snprintf(p->key, sizeof p->key, "%s", alert->key);
+        p->hash_next = *bucket;
+        *bucket = p;
+        e->n++;
+        du_lru_push_newest(&e->lru, &p->lru);
+    } else {
+        du_lru_remove(&e->lru, &p->lru);
+        du_lru_push_newest(&e->lru, &p->lru);
+    }
+    if (!p->due || alert->severity > p->severity) {
+        p->severity = alert->severity;
+    }
+    p->seen_ms = now;
+    p->packets += alert->packets;
+    p->bytes += alert->bytes;
+
+    if (!p->emitted_ms || now >= p->emitted_ms + DU_EMIT_MS) {
+        struct vnm_alert a = *alert;
+
+        a.packets = p->packets;
+        a.bytes = p->bytes;
+        a.severity = p->severity;
+        e->host->emit_alert(e->host, &a);
+        p->emitted_ms = now ? now : 1;
+        p->due = false;
+        p->packets = p->bytes = 0;
+        return;
+    }
+    snprintf(p->summary, sizeof p->summary, "%s", alert->summary);
+    snprintf(p->target, sizeof p->target, "%s",
+             alert->target ? alert->target : "");
+    p->has_vm = alert->vm != NULL;
+    if (alert->vm) {
+        p->vm = *alert->vm;
+    }
+    p->n_evidence = 0;
+    for (uint32_t i = 0; i < alert->n_evidence && i < DU_EMIT_EVIDENCE;
+         i++) {
+        snprintf(p->evidence[i], sizeof p->evidence[i], "%s",
+                 alert->evidence[i]);
+        p->n_evidence++;
+    }
+    p->due = true;
+}
+
+void
+du_emitter_tick(struct du_emitter *e, uint64_t now_ms)
+{
+    for (struct du_lru_node *node = e->lru.newest; node;
+         node = node->older) {
+        struct du_pending *p = DU_LRU_ENTRY(node, struct du_pending, lru);
+
+        if (p->due && now_ms >= p->emitted_ms + DU_EMIT_MS) {
+            emit_flush(e, p);
+        }
+    }
+    while (e->lru.oldest
+           && oldest_pending(e)->seen_ms + DU_EMIT_IDLE_MS <= now_ms) {
+        emit_forget(e, oldest_pending(e), true);
     }
 }

@@ -311,10 +311,9 @@ vlan_hop_init(const struct vnm_host *host, const struct vnm_conf *conf,
                                    10000000, &max_flows))) {
         return error;
     }
-    if (!du_severity(severity_name, &severity)) {
-        host->log(host, VNM_LOG_ERR, "severity: \"%s\" is not one of info, "
-                  "low, medium, high, critical", severity_name);
-        return EINVAL;
+    if ((error = du_check_severity(host, "severity", severity_name,
+                                   &severity))) {
+        return error;
     }
 
     vh = calloc(1, sizeof *vh);

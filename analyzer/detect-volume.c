@@ -50,241 +50,6 @@
 #define N_SLOTS 168             /* Hours in a week. */
 #define MAX_CATCHUP 10080       /* Intervals closed at once, at most. */
 
-/* Emissions: at most one per incident per EMIT_MS.
- *
- * The first emission of an incident (kind, key) goes to the host at once;
- * later ones within EMIT_MS of the previous are merged into a pending one
- * (packets and bytes added, the latest summary, target, VM and evidence
- * kept, the highest severity), which the next emission or a tick delivers.
- * At most EMIT_MAX incidents are remembered, the least recently emitted
- * being flushed and forgotten first; one not emitted for EMIT_IDLE_MS is
- * forgotten at a tick. */
-
-#define EMIT_MS 1000            /* Least time between emissions. */
-#define EMIT_MAX 1024           /* Incidents remembered. */
-#define EMIT_IDLE_MS 60000      /* Forgotten after this long unseen. */
-#define EMIT_BUCKETS 2048       /* Hash buckets, a power of 2. */
-#define EMIT_EVIDENCE 4         /* Evidence lines kept per incident. */
-
-/* One incident's pending emission. */
-struct pending {
-    struct pending *hash_next;
-    struct pending *newer, *older; /* Recency list, by 'seen_ms'. */
-    uint32_t hash;
-    const char *kind;           /* Static storage. */
-    char key[192];
-    enum vnm_severity severity;
-    char summary[512];
-    char target[128];
-    bool has_vm;
-    struct vnm_attribution vm;
-    uint32_t n_evidence;
-    char evidence[EMIT_EVIDENCE][256];
-    uint64_t emitted_ms;        /* Host clock of its last emission. */
-    uint64_t seen_ms;           /* Host clock of its last emit call. */
-    bool due;                   /* Something is not yet emitted. */
-    uint64_t packets;           /* Not yet emitted. */
-    uint64_t bytes;
-};
-
-/* The pending emissions of one detector. */
-struct emitter {
-    const struct vnm_host *host;
-    struct pending *buckets[EMIT_BUCKETS];
-    size_t n;
-    struct pending *newest, *oldest;
-};
-
-static uint32_t
-emit_hash(const char *kind, const char *key)
-{
-    uint32_t hash = 2166136261u;   /* FNV-1a. */
-
-    for (const char *p = kind; *p; p++) {
-        hash = (hash ^ (uint8_t) *p) * 16777619u;
-    }
-    hash = (hash ^ 0xff) * 16777619u;
-    for (const char *p = key; *p; p++) {
-        hash = (hash ^ (uint8_t) *p) * 16777619u;
-    }
-    return hash;
-}
-
-static void
-emit_unlink(struct emitter *e, struct pending *p)
-{
-    if (p->newer) {
-        p->newer->older = p->older;
-    } else if (e->newest == p) {
-        e->newest = p->older;
-    }
-    if (p->older) {
-        p->older->newer = p->newer;
-    } else if (e->oldest == p) {
-        e->oldest = p->newer;
-    }
-    p->newer = p->older = NULL;
-}
-
-static void
-emit_push_newest(struct emitter *e, struct pending *p)
-{
-    p->older = e->newest;
-    p->newer = NULL;
-    if (e->newest) {
-        e->newest->newer = p;
-    } else {
-        e->oldest = p;
-    }
-    e->newest = p;
-}
-
-/* Delivers what 'p' has pending. */
-static void
-emit_flush(struct emitter *e, struct pending *p)
-{
-    struct vnm_alert alert = {
-        .kind = p->kind,
-        .severity = p->severity,
-        .key = p->key,
-        .summary = p->summary,
-        .vm = p->has_vm ? &p->vm : NULL,
-        .target = p->target[0] ? p->target : NULL,
-        .packets = p->packets,
-        .bytes = p->bytes,
-        .n_evidence = p->n_evidence,
-    };
-
-    for (uint32_t i = 0; i < p->n_evidence; i++) {
-        alert.evidence[i] = p->evidence[i];
-    }
-    e->host->emit_alert(e->host, &alert);
-    p->emitted_ms = e->host->now_ms(e->host);
-    p->due = false;
-    p->packets = p->bytes = 0;
-}
-
-/* Forgets 'p', first delivering what it has pending if 'flush'. */
-static void
-emit_forget(struct emitter *e, struct pending *p, bool flush)
-{
-    struct pending **pp = &e->buckets[p->hash & (EMIT_BUCKETS - 1)];
-
-    if (flush && p->due) {
-        emit_flush(e, p);
-    }
-    while (*pp != p) {
-        pp = &(*pp)->hash_next;
-    }
-    *pp = p->hash_next;
-    emit_unlink(e, p);
-    e->n--;
-    free(p);
-}
-
-static void
-emitter_init(struct emitter *e, const struct vnm_host *host)
-{
-    memset(e, 0, sizeof *e);
-    e->host = host;
-}
-
-/* Frees what 'e' remembers, delivering nothing. */
-static void
-emitter_uninit(struct emitter *e)
-{
-    while (e->oldest) {
-        emit_forget(e, e->oldest, false);
-    }
-}
-
-/* Emits 'alert' now, or merges it into the incident's pending emission if
- * the incident was emitted less than EMIT_MS ago. */
-static void
-emitter_emit(struct emitter *e, const struct vnm_alert *alert)
-{
-    uint32_t hash = emit_hash(alert->kind, alert->key);
-    struct pending **bucket = &e->buckets[hash & (EMIT_BUCKETS - 1)];
-    uint64_t now = e->host->now_ms(e->host);
-    struct pending *p;
-
-    for (p = *bucket; p; p = p->hash_next) {
-        if (p->hash == hash && !strcmp(p->kind, alert->kind)
-            && !strcmp(p->key, alert->key)) {
-            break;
-        }
-    }
-    if (!p) {
-        if (e->n >= EMIT_MAX) {
-            emit_forget(e, e->oldest, true);
-        }
-        p = calloc(1, sizeof *p);
-        if (!p) {
-            /* Out of memory: deliver it unmerged. */
-            e->host->emit_alert(e->host, alert);
-            return;
-        }
-        p->hash = hash;
-        p->kind = alert->kind;
-        snprintf(p->key, sizeof p->key, "%s", alert->key);
-        p->hash_next = *bucket;
-        *bucket = p;
-        e->n++;
-        emit_push_newest(e, p);
-    } else {
-        emit_unlink(e, p);
-        emit_push_newest(e, p);
-    }
-    if (!p->due || alert->severity > p->severity) {
-        p->severity = alert->severity;
-    }
-    p->seen_ms = now;
-    p->packets += alert->packets;
-    p->bytes += alert->bytes;
-
-    if (!p->emitted_ms || now >= p->emitted_ms + EMIT_MS) {
-        struct vnm_alert a = *alert;
-
-        a.packets = p->packets;
-        a.bytes = p->bytes;
-        a.severity = p->severity;
-        e->host->emit_alert(e->host, &a);
-        p->emitted_ms = now ? now : 1;
-        p->due = false;
-        p->packets = p->bytes = 0;
-        return;
-    }
-    snprintf(p->summary, sizeof p->summary, "%s", alert->summary);
-    snprintf(p->target, sizeof p->target, "%s",
-             alert->target ? alert->target : "");
-    p->has_vm = alert->vm != NULL;
-    if (alert->vm) {
-        p->vm = *alert->vm;
-    }
-    p->n_evidence = 0;
-    for (uint32_t i = 0; i < alert->n_evidence && i < EMIT_EVIDENCE; i++) {
-        snprintf(p->evidence[i], sizeof p->evidence[i], "%s",
-                 alert->evidence[i]);
-        p->n_evidence++;
-    }
-    p->due = true;
-}
-
-/* Delivers the pending emissions that are due at 'now_ms', and forgets the
- * incidents not emitted for EMIT_IDLE_MS. */
-static void
-emitter_tick(struct emitter *e, uint64_t now_ms)
-{
-    for (struct pending *p = e->newest; p; p = p->older) {
-        if (p->due && now_ms >= p->emitted_ms + EMIT_MS) {
-            emit_flush(e, p);
-        }
-    }
-    while (e->oldest && e->oldest->seen_ms + EMIT_IDLE_MS <= now_ms) {
-        emit_forget(e, e->oldest, true);
-    }
-}
-
 /* A direction of a VM's traffic. */
 enum direction {
     DIR_TX,                     /* Sent by the VM. */
@@ -309,7 +74,7 @@ struct series {
 /* A VM port. */
 struct vm {
     struct vm *hash_next;
-    struct vm *newer, *older;   /* Recency list, by activity. */
+    struct du_lru_node lru;     /* In the recency list, by activity. */
     uint32_t hash;
     char host[VNM_ID_SIZE];
     char port[VNM_PORT_NAME_SIZE];
@@ -334,56 +99,12 @@ struct volume {
     uint64_t interval;          /* Current interval number (ms / length),
                                  * 0 before the first record or tick. */
     struct du_deltas *deltas;
-    struct emitter emitter;
+    struct du_emitter *emitter; /* Limits emissions to one a second. */
     struct vm **buckets;
     size_t mask;
     size_t n_vms;
-    struct vm *newest, *oldest;
+    struct du_lru lru;          /* VMs, by activity. */
 };
-
-static uint32_t
-vm_hash(const char *host, const char *port)
-{
-    uint32_t hash = 2166136261u;   /* FNV-1a. */
-
-    for (const char *p = host; *p; p++) {
-        hash = (hash ^ (uint8_t) *p) * 16777619u;
-    }
-    hash = (hash ^ '/') * 16777619u;
-    for (const char *p = port; *p; p++) {
-        hash = (hash ^ (uint8_t) *p) * 16777619u;
-    }
-    return hash;
-}
-
-static void
-volume_unlink(struct volume *v, struct vm *vm)
-{
-    if (vm->newer) {
-        vm->newer->older = vm->older;
-    } else if (v->newest == vm) {
-        v->newest = vm->older;
-    }
-    if (vm->older) {
-        vm->older->newer = vm->newer;
-    } else if (v->oldest == vm) {
-        v->oldest = vm->newer;
-    }
-    vm->newer = vm->older = NULL;
-}
-
-static void
-volume_push_newest(struct volume *v, struct vm *vm)
-{
-    vm->older = v->newest;
-    vm->newer = NULL;
-    if (v->newest) {
-        v->newest->newer = vm;
-    } else {
-        v->oldest = vm;
-    }
-    v->newest = vm;
-}
 
 static void
 vm_destroy(struct volume *v, struct vm *vm)
@@ -394,9 +115,16 @@ vm_destroy(struct volume *v, struct vm *vm)
         p = &(*p)->hash_next;
     }
     *p = vm->hash_next;
-    volume_unlink(v, vm);
+    du_lru_remove(&v->lru, &vm->lru);
     v->n_vms--;
     free(vm);
+}
+
+/* The least recently seen VM of 'v', which has one. */
+static struct vm *
+oldest_vm(const struct volume *v)
+{
+    return DU_LRU_ENTRY(v->lru.oldest, struct vm, lru);
 }
 
 /* Returns VM port 'port' of 'host', created if needed (forgetting the least
@@ -405,20 +133,20 @@ vm_destroy(struct volume *v, struct vm *vm)
 static struct vm *
 vm_get(struct volume *v, const char *host, const char *port)
 {
-    uint32_t hash = vm_hash(host, port);
+    uint32_t hash = du_hash_port(host, port);
     struct vm **bucket = &v->buckets[hash & v->mask];
     struct vm *vm;
 
     for (vm = *bucket; vm; vm = vm->hash_next) {
         if (vm->hash == hash && !strcmp(vm->host, host)
             && !strcmp(vm->port, port)) {
-            volume_unlink(v, vm);
-            volume_push_newest(v, vm);
+            du_lru_remove(&v->lru, &vm->lru);
+            du_lru_push_newest(&v->lru, &vm->lru);
             return vm;
         }
     }
     if (v->n_vms >= v->max_vms) {
-        vm_destroy(v, v->oldest);
+        vm_destroy(v, oldest_vm(v));
         v->host->count(v->host, "vms_evicted", 1);
         bucket = &v->buckets[hash & v->mask];
     }
@@ -432,7 +160,7 @@ vm_get(struct volume *v, const char *host, const char *port)
     snprintf(vm->port, sizeof vm->port, "%s", port);
     vm->hash_next = *bucket;
     *bucket = vm;
-    volume_push_newest(v, vm);
+    du_lru_push_newest(&v->lru, &vm->lru);
     v->n_vms++;
     return vm;
 }
@@ -515,7 +243,10 @@ volume_advance(struct volume *v, uint64_t now)
     if (now - first > MAX_CATCHUP) {
         first = now - MAX_CATCHUP;
     }
-    for (struct vm *vm = v->newest; vm; vm = vm->older) {
+    for (struct du_lru_node *node = v->lru.newest; node;
+         node = node->older) {
+        struct vm *vm = DU_LRU_ENTRY(node, struct vm, lru);
+
         for (int d = 0; d < N_DIRS; d++) {
             struct series *s = &vm->dirs[d];
 
@@ -616,7 +347,7 @@ volume_add(struct volume *v, struct vm *vm, enum direction dir,
         alert.evidence[1] = evidence[1];
         alert.n_evidence = 2;
     }
-    emitter_emit(&v->emitter, &alert);
+    du_emitter_emit(v->emitter, &alert);
 }
 
 /* Flows. */
@@ -705,7 +436,7 @@ volume_on_tick(void *state, uint64_t now_ms)
     struct volume *v = state;
 
     volume_advance(v, now_ms / v->interval_ms);
-    emitter_tick(&v->emitter, now_ms);
+    du_emitter_tick(v->emitter, now_ms);
 }
 
 /* Lifecycle. */
@@ -715,10 +446,10 @@ volume_destroy(void *state)
 {
     struct volume *v = state;
 
-    while (v->oldest) {
-        vm_destroy(v, v->oldest);
+    while (v->lru.oldest) {
+        vm_destroy(v, oldest_vm(v));
     }
-    emitter_uninit(&v->emitter);
+    du_emitter_destroy(v->emitter);
     du_deltas_destroy(v->deltas);
     free(v->buckets);
     free(v);
@@ -759,10 +490,9 @@ volume_init(const struct vnm_host *host, const struct vnm_conf *conf,
                                       &severity_name))) {
         return error;
     }
-    if (!du_severity(severity_name, &severity)) {
-        host->log(host, VNM_LOG_ERR, "severity: \"%s\" is not one of info, "
-                  "low, medium, high, critical", severity_name);
-        return EINVAL;
+    if ((error = du_check_severity(host, "severity", severity_name,
+                                   &severity))) {
+        return error;
     }
 
     v = calloc(1, sizeof *v);
@@ -775,7 +505,9 @@ volume_init(const struct vnm_host *host, const struct vnm_conf *conf,
     }
     v->buckets = calloc(n_buckets, sizeof *v->buckets);
     v->deltas = du_deltas_create(max_flows);
-    if (!v->buckets || !v->deltas) {
+    v->emitter = du_emitter_create(host);
+    if (!v->buckets || !v->deltas || !v->emitter) {
+        du_emitter_destroy(v->emitter);
         du_deltas_destroy(v->deltas);
         free(v->buckets);
         free(v);
@@ -793,7 +525,6 @@ volume_init(const struct vnm_host *host, const struct vnm_conf *conf,
     v->max_vms = max_vms;
     v->severity = severity;
     v->mask = n_buckets - 1;
-    emitter_init(&v->emitter, host);
     *statep = v;
     return 0;
 }

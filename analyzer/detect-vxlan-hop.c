@@ -666,24 +666,6 @@ vxlan_hop_destroy(void *state)
     }
 }
 
-/* Reads severity 'key' of 'conf' (default 'dflt') into '*severityp'. */
-static int
-read_severity(const struct vnm_host *host, const struct vnm_conf *conf,
-              const char *key, const char *dflt,
-              enum vnm_severity *severityp)
-{
-    const char *name;
-    int error;
-
-    error = host->conf_string(host, conf, key, dflt, &name);
-    if (!error && !du_severity(name, severityp)) {
-        host->log(host, VNM_LOG_ERR, "%s: \"%s\" is not one of info, low, "
-                  "medium, high, critical", key, name);
-        error = EINVAL;
-    }
-    return error;
-}
-
 static int
 vxlan_hop_init(const struct vnm_host *host, const struct vnm_conf *conf,
                void **statep)
@@ -695,10 +677,10 @@ vxlan_hop_init(const struct vnm_host *host, const struct vnm_conf *conf,
     int64_t max_flows;
     int error;
 
-    if ((error = read_severity(host, conf, "severity", "critical",
-                               &severity))
-        || (error = read_severity(host, conf, "other_severity", "high",
-                                  &other_severity))
+    if ((error = du_conf_severity(host, conf, "severity", "critical",
+                                  &severity))
+        || (error = du_conf_severity(host, conf, "other_severity", "high",
+                                     &other_severity))
         || (error = host->conf_bool(host, conf, "any_vm_tunnel", true,
                                     &any_vm_tunnel))
         || (error = host->conf_bool(host, conf, "check_underlay", true,

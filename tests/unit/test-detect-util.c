@@ -2,10 +2,11 @@
 /*
  * Unit tests of the detectors' helpers (analyzer/detect-util.c): address
  * formatting, evidence lines of every kind of flow side, incident keys,
- * severities, and the per-flow delta tracker.
+ * severities, the per-flow delta tracker and the emission rate limiter.
  */
 #include <config.h>
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,7 @@
 #include "analyzer/detect-util.h"
 #include "vnmon/flow.h"
 #include "vnmon/net.h"
+#include "vnmon/plugin.h"
 
 static const struct vnm_attribution t1vm1 = {
     .port = "t1vm1", .ofport = 3, .tenant = "tenant1",
@@ -341,6 +343,14 @@ test_addresses_ports(void **state)
     assert_true(du_port_has_ip(&port, &a));
     a = addr("10.1.2.1");
     assert_false(du_port_has_ip(&port, &a));
+    port.ip_source = VNM_BINDING_LEARNED;
+    port.mac_source = VNM_BINDING_DECLARED;
+    ips[2].len = 24;
+    assert_string_equal(du_port_binding(&port, buf, sizeof buf),
+                        "t1vm1 binding: IPs 10.0.0.11, fd00::11, 10.1.0.0/24 "
+                        "(learned); MACs 02:00:00:00:01:01, "
+                        "02:00:00:00:01:11");
+    ips[2].len = 23;
     port.n_ips = port.n_macs = 0;
     assert_string_equal(du_port_ips(&port, buf, sizeof buf), "none");
     assert_string_equal(du_port_macs(&port, buf, sizeof buf), "none");
@@ -381,6 +391,37 @@ test_addresses_ports(void **state)
     assert_false(du_list_has_port("", "hv1", "t1vm3"));
     assert_false(du_list_has_port(NULL, "hv1", "t1vm3"));
     assert_true(du_list_has_port("/t1vm3", "", "t1vm3"));
+}
+
+static void
+test_same_vm_reasons(void **state)
+{
+    struct vnm_port a = { .name = "t1vm1", .vm = "vm-1" };
+    struct vnm_port b = { .name = "t1vm1b", .vm = "vm-1" };
+    struct vnm_port c = { .name = "t1vm2", .vm = "" };
+    struct vnm_port d = { .name = "t1vm3", .vm = "" };
+    struct du_reasons r = { .n = 0 };
+    char buf[64];
+    int len;
+
+    (void) state;
+    assert_true(du_same_vm(&a, &a));
+    assert_true(du_same_vm(&a, &b));
+    assert_true(du_same_vm(&c, &c));
+    assert_false(du_same_vm(&a, &c));
+    assert_false(du_same_vm(&c, &d));   /* No VM name: ports differ. */
+
+    len = snprintf(buf, sizeof buf, "x:");
+    du_reasons_append(&r, buf, sizeof buf, len);
+    assert_string_equal(buf, "x:");
+    for (int i = 0; i < DU_MAX_REASONS + 1; i++) {
+        du_reason_add(&r, "r%d", i);
+    }
+    assert_int_equal(r.n, DU_MAX_REASONS);
+    du_reasons_append(&r, buf, sizeof buf, len);
+    assert_string_equal(buf, "x: r0; r1; r2; r3");
+    du_reasons_append(&r, buf, 8, len);    /* Truncated. */
+    assert_string_equal(buf, "x: r0; ");
 }
 
 static void
@@ -500,6 +541,437 @@ test_deltas_many(void **state)
     du_deltas_destroy(d);
 }
 
+/* An entry in a recency list. */
+struct lru_item {
+    int id;
+    struct du_lru_node lru;
+};
+
+/* Asserts that 'lru' holds the items 'ids' (of 'n'), newest first, linked
+ * both ways. */
+static void
+check_lru(const struct du_lru *lru, const int *ids, size_t n)
+{
+    const struct du_lru_node *node = lru->newest, *newer = NULL;
+
+    for (size_t i = 0; i < n; i++) {
+        assert_non_null(node);
+        assert_int_equal(DU_LRU_ENTRY(node, struct lru_item, lru)->id,
+                         ids[i]);
+        assert_ptr_equal(node->newer, newer);
+        newer = node;
+        node = node->older;
+    }
+    assert_null(node);
+    assert_ptr_equal(lru->oldest, newer);
+}
+
+static void
+test_lru_hash(void **state)
+{
+    struct lru_item items[3] = { { .id = 0 }, { .id = 1 }, { .id = 2 } };
+    struct du_lru lru = { NULL, NULL };
+    uint32_t id = 7;
+
+    (void) state;
+    check_lru(&lru, NULL, 0);
+    du_lru_push_newest(&lru, &items[0].lru);
+    du_lru_push_newest(&lru, &items[1].lru);
+    du_lru_push_oldest(&lru, &items[2].lru);
+    check_lru(&lru, (int[]) { 1, 0, 2 }, 3);
+
+    /* Seen again: to the newest end. */
+    du_lru_remove(&lru, &items[2].lru);
+    du_lru_push_newest(&lru, &items[2].lru);
+    check_lru(&lru, (int[]) { 2, 1, 0 }, 3);
+    du_lru_remove(&lru, &items[1].lru);
+    check_lru(&lru, (int[]) { 2, 0 }, 2);
+    assert_null(items[1].lru.newer);
+    assert_null(items[1].lru.older);
+    du_lru_remove(&lru, &items[1].lru);     /* Not in it: no change. */
+    check_lru(&lru, (int[]) { 2, 0 }, 2);
+    du_lru_remove(&lru, &items[0].lru);
+    du_lru_remove(&lru, &items[2].lru);
+    check_lru(&lru, NULL, 0);
+
+    /* FNV-1a 32 ("a" is 0xe40c292c); a port hashes as "HOST/PORT". */
+    assert_int_equal(du_hash_bytes("a", 1), 0xe40c292cu);
+    assert_int_equal(du_hash_bytes("", 0), 2166136261u);
+    assert_int_equal(du_hash_port("hv1", "t1vm1"),
+                     du_hash_bytes("hv1/t1vm1", 9));
+    assert_int_not_equal(du_hash_port("hv1", "t1vm1"),
+                         du_hash_port("hv1", "t1vm2"));
+    assert_int_equal(du_hash_bytes(&id, sizeof id),
+                     du_hash_bytes(&id, sizeof id));
+}
+
+/* Emission rate limiter. */
+
+#define MAX_RECORDED 8
+
+/* What the emitter delivered, as a sink would see it. */
+struct recorded {
+    char kind[32];
+    char key[64];
+    enum vnm_severity severity;
+    char summary[64];
+    char target[64];            /* "" for none. */
+    char vm[32];                /* The VM's port, "" for none. */
+    uint64_t packets;
+    uint64_t bytes;
+    uint32_t n_evidence;
+    char evidence[VNM_ALERT_MAX_EVIDENCE][64];
+};
+
+/* A host that records the alerts it is given and has a settable clock. */
+struct rec_host {
+    struct vnm_host host;       /* First, so that the callbacks find us. */
+    uint64_t now_ms;
+    size_t n_alerts;            /* Alerts delivered, recorded or not. */
+    struct recorded alerts[MAX_RECORDED]; /* The first MAX_RECORDED. */
+};
+
+static uint64_t
+rec_now_ms(const struct vnm_host *host)
+{
+    return ((const struct rec_host *) host)->now_ms;
+}
+
+static int
+rec_emit_alert(const struct vnm_host *host, const struct vnm_alert *alert)
+{
+    struct rec_host *rh = (struct rec_host *) host;
+
+    if (rh->n_alerts < MAX_RECORDED) {
+        struct recorded *r = &rh->alerts[rh->n_alerts];
+
+        snprintf(r->kind, sizeof r->kind, "%s", alert->kind);
+        snprintf(r->key, sizeof r->key, "%s", alert->key);
+        r->severity = alert->severity;
+        snprintf(r->summary, sizeof r->summary, "%s", alert->summary);
+        snprintf(r->target, sizeof r->target, "%s",
+                 alert->target ? alert->target : "");
+        snprintf(r->vm, sizeof r->vm, "%s", alert->vm ? alert->vm->port : "");
+        r->packets = alert->packets;
+        r->bytes = alert->bytes;
+        r->n_evidence = alert->n_evidence;
+        assert_true(alert->n_evidence <= VNM_ALERT_MAX_EVIDENCE);
+        for (uint32_t i = 0; i < alert->n_evidence; i++) {
+            snprintf(r->evidence[i], sizeof r->evidence[i], "%s",
+                     alert->evidence[i]);
+        }
+    }
+    rh->n_alerts++;
+    return 0;
+}
+
+static void
+rec_host_init(struct rec_host *rh)
+{
+    memset(rh, 0, sizeof *rh);
+    rh->host.size = sizeof rh->host;
+    rh->host.now_ms = rec_now_ms;
+    rh->host.emit_alert = rec_emit_alert;
+}
+
+static void
+test_emitter_merge(void **state)
+{
+    static const char *evidence[5] = { "e0", "e1", "e2", "e3", "e4" };
+    struct vnm_alert a = {
+        .kind = "lateral", .key = "hv1/t1vm1>tcp/445",
+        .severity = VNM_SEV_LOW, .summary = "s1", .vm = &t1vm1,
+        .target = "tcp/445", .packets = 1, .bytes = 100, .n_evidence = 1,
+        .evidence = { "first" },
+    };
+    struct du_emitter *e;
+    struct rec_host rh;
+    const struct recorded *r;
+
+    (void) state;
+    rec_host_init(&rh);
+    e = du_emitter_create(&rh.host);
+    assert_non_null(e);
+
+    /* The first emission goes out at once, as given. */
+    rh.now_ms = 1000;
+    du_emitter_emit(e, &a);
+    assert_int_equal(rh.n_alerts, 1);
+    r = &rh.alerts[0];
+    assert_string_equal(r->kind, "lateral");
+    assert_string_equal(r->key, "hv1/t1vm1>tcp/445");
+    assert_int_equal(r->severity, VNM_SEV_LOW);
+    assert_string_equal(r->summary, "s1");
+    assert_string_equal(r->target, "tcp/445");
+    assert_string_equal(r->vm, "t1vm1");
+    assert_int_equal(r->packets, 1);
+    assert_int_equal(r->bytes, 100);
+    assert_int_equal(r->n_evidence, 1);
+    assert_string_equal(r->evidence[0], "first");
+    assert_int_equal(du_emitter_count(e), 1);
+
+    /* Within a second: merged, the highest severity and the latest
+     * summary, target, VM and (at most DU_EMIT_EVIDENCE) evidence kept. */
+    rh.now_ms = 1200;
+    a.severity = VNM_SEV_HIGH;
+    a.summary = "s2";
+    a.packets = 2;
+    a.bytes = 200;
+    a.n_evidence = 5;
+    for (int i = 0; i < 5; i++) {
+        a.evidence[i] = evidence[i];
+    }
+    du_emitter_emit(e, &a);
+    rh.now_ms = 1500;
+    a.severity = VNM_SEV_MEDIUM;
+    a.summary = "s3";
+    a.target = NULL;
+    a.vm = &t1vm2;
+    a.packets = 3;
+    a.bytes = 300;
+    du_emitter_emit(e, &a);
+    assert_int_equal(rh.n_alerts, 1);
+    assert_int_equal(du_emitter_count(e), 1);
+
+    /* A tick delivers it once a second has passed since the last one. */
+    rh.now_ms = 1999;
+    du_emitter_tick(e, 1999);
+    assert_int_equal(rh.n_alerts, 1);
+    rh.now_ms = 2000;
+    du_emitter_tick(e, 2000);
+    assert_int_equal(rh.n_alerts, 2);
+    r = &rh.alerts[1];
+    assert_string_equal(r->key, "hv1/t1vm1>tcp/445");
+    assert_int_equal(r->severity, VNM_SEV_HIGH);
+    assert_string_equal(r->summary, "s3");
+    assert_string_equal(r->target, "");
+    assert_string_equal(r->vm, "t1vm2");
+    assert_int_equal(r->packets, 5);
+    assert_int_equal(r->bytes, 500);
+    assert_int_equal(r->n_evidence, DU_EMIT_EVIDENCE);
+    assert_string_equal(r->evidence[0], "e0");
+    assert_string_equal(r->evidence[3], "e3");
+    du_emitter_tick(e, 2500);
+    assert_int_equal(rh.n_alerts, 2);
+
+    /* The flush counts as an emission: merged again until 3000, then an
+     * emission goes out at once with what was merged, at the highest
+     * severity seen since the last delivery. */
+    rh.now_ms = 2500;
+    a.severity = VNM_SEV_CRITICAL;
+    a.packets = 10;
+    a.bytes = 1000;
+    du_emitter_emit(e, &a);
+    assert_int_equal(rh.n_alerts, 2);
+    rh.now_ms = 3000;
+    a.severity = VNM_SEV_INFO;
+    a.summary = "s4";
+    a.packets = 20;
+    a.bytes = 2000;
+    du_emitter_emit(e, &a);
+    assert_int_equal(rh.n_alerts, 3);
+    r = &rh.alerts[2];
+    assert_int_equal(r->severity, VNM_SEV_CRITICAL);
+    assert_string_equal(r->summary, "s4");
+    assert_int_equal(r->packets, 30);
+    assert_int_equal(r->bytes, 3000);
+    du_emitter_tick(e, 5000);
+    assert_int_equal(rh.n_alerts, 3);
+
+    /* Another kind or key is another incident. */
+    a.kind = "scan";
+    du_emitter_emit(e, &a);
+    a.kind = "lateral";
+    a.key = "hv1/t1vm1>tcp/22";
+    du_emitter_emit(e, &a);
+    assert_int_equal(rh.n_alerts, 5);
+    assert_string_equal(rh.alerts[3].kind, "scan");
+    assert_string_equal(rh.alerts[4].key, "hv1/t1vm1>tcp/22");
+    assert_int_equal(du_emitter_count(e), 3);
+
+    /* Destroying delivers nothing pending. */
+    rh.now_ms = 3100;
+    du_emitter_emit(e, &a);
+    du_emitter_destroy(e);
+    assert_int_equal(rh.n_alerts, 5);
+    du_emitter_destroy(NULL);
+}
+
+static void
+test_emitter_idle(void **state)
+{
+    struct vnm_alert a = {
+        .kind = "volume", .key = "hv1/t1vm1>out", .summary = "s",
+        .packets = 1, .bytes = 10,
+    };
+    struct du_emitter *e;
+    struct rec_host rh;
+
+    (void) state;
+    rec_host_init(&rh);
+    e = du_emitter_create(&rh.host);
+    assert_non_null(e);
+
+    /* A clock at 0 still counts as emitted. */
+    du_emitter_emit(e, &a);
+    rh.now_ms = 500;
+    du_emitter_emit(e, &a);
+    assert_int_equal(rh.n_alerts, 1);
+
+    /* Forgotten DU_EMIT_IDLE_MS after its last emit call (the pending
+     * emission delivered first), then new again. */
+    du_emitter_tick(e, 500 + DU_EMIT_IDLE_MS - 1);
+    assert_int_equal(rh.n_alerts, 2);
+    assert_int_equal(rh.alerts[1].packets, 1);
+    assert_int_equal(du_emitter_count(e), 1);
+    du_emitter_tick(e, 500 + DU_EMIT_IDLE_MS);
+    assert_int_equal(du_emitter_count(e), 0);
+    assert_int_equal(rh.n_alerts, 2);
+    rh.now_ms = 500 + DU_EMIT_IDLE_MS;
+    du_emitter_emit(e, &a);
+    assert_int_equal(rh.n_alerts, 3);
+    assert_null(rh.alerts[2].target[0] ? "target" : NULL);
+    assert_string_equal(rh.alerts[2].vm, "");
+    du_emitter_destroy(e);
+}
+
+static void
+test_emitter_bounded(void **state)
+{
+    struct vnm_alert a = { .kind = "geo", .summary = "s" };
+    struct du_emitter *e;
+    struct rec_host rh;
+    char key[32];
+
+    (void) state;
+    rec_host_init(&rh);
+    e = du_emitter_create(&rh.host);
+    assert_non_null(e);
+
+    /* DU_EMIT_MAX incidents, all emitted at once. */
+    rh.now_ms = 1000;
+    a.key = key;
+    for (int i = 0; i < DU_EMIT_MAX; i++) {
+        snprintf(key, sizeof key, "k%d", i);
+        du_emitter_emit(e, &a);
+    }
+    assert_int_equal(rh.n_alerts, DU_EMIT_MAX);
+    assert_int_equal(du_emitter_count(e), DU_EMIT_MAX);
+
+    /* All seen again, "k0" first: pending, and "k0" the least recent. */
+    rh.now_ms = 1100;
+    for (int i = 0; i < DU_EMIT_MAX; i++) {
+        snprintf(key, sizeof key, "k%d", i);
+        a.packets = i == 0 ? 7 : 1;
+        du_emitter_emit(e, &a);
+    }
+    assert_int_equal(rh.n_alerts, DU_EMIT_MAX);
+
+    /* A new incident evicts "k0", delivering its pending emission. */
+    rh.n_alerts = 0;
+    snprintf(key, sizeof key, "new");
+    a.packets = 3;
+    du_emitter_emit(e, &a);
+    assert_int_equal(rh.n_alerts, 2);
+    assert_string_equal(rh.alerts[0].key, "k0");
+    assert_int_equal(rh.alerts[0].packets, 7);
+    assert_string_equal(rh.alerts[1].key, "new");
+    assert_int_equal(rh.alerts[1].packets, 3);
+    assert_int_equal(du_emitter_count(e), DU_EMIT_MAX);
+
+    /* "k0" is new again: emitted at once. */
+    snprintf(key, sizeof key, "k0");
+    a.packets = 1;
+    du_emitter_emit(e, &a);
+    assert_int_equal(rh.n_alerts, 4);
+    assert_string_equal(rh.alerts[2].key, "k1");
+    assert_string_equal(rh.alerts[3].key, "k0");
+    assert_int_equal(rh.alerts[3].packets, 1);
+
+    /* The rest is delivered by a tick. */
+    rh.now_ms = 2100;
+    rh.n_alerts = 0;
+    du_emitter_tick(e, 2100);
+    assert_int_equal(rh.n_alerts, DU_EMIT_MAX - 2);
+    du_emitter_destroy(e);
+}
+
+/* A log and configuration for test_conf_helpers(). */
+static char last_log[256];
+static const char *conf_value;  /* Value of every key, or null. */
+
+static void __attribute__((format(printf, 3, 4)))
+rec_log(const struct vnm_host *host, enum vnm_log_level level,
+        const char *format, ...)
+{
+    va_list args;
+
+    (void) host;
+    (void) level;
+    va_start(args, format);
+    vsnprintf(last_log, sizeof last_log, format, args);
+    va_end(args);
+}
+
+static int
+rec_conf_string(const struct vnm_host *host, const struct vnm_conf *conf,
+                const char *key, const char *dflt, const char **valuep)
+{
+    (void) host;
+    (void) conf;
+    (void) key;
+    *valuep = conf_value ? conf_value : dflt;
+    return 0;
+}
+
+static void
+test_conf_helpers(void **state)
+{
+    static const struct vnm_net_ops net;
+    enum vnm_severity severity = VNM_SEV_LOW;
+    struct rec_host rh;
+
+    (void) state;
+    rec_host_init(&rh);
+    rh.host.log = rec_log;
+    rh.host.conf_string = rec_conf_string;
+
+    assert_int_equal(du_check_severity(&rh.host, "severity", "critical",
+                                       &severity), 0);
+    assert_int_equal(severity, VNM_SEV_CRITICAL);
+    last_log[0] = '\0';
+    assert_int_equal(du_check_severity(&rh.host, "other_severity", "bad",
+                                       &severity), EINVAL);
+    assert_int_equal(severity, VNM_SEV_CRITICAL);
+    assert_string_equal(last_log, "other_severity: \"bad\" is not one of "
+                        "info, low, medium, high, critical");
+
+    conf_value = NULL;
+    assert_int_equal(du_conf_severity(&rh.host, NULL, "severity", "medium",
+                                      &severity), 0);
+    assert_int_equal(severity, VNM_SEV_MEDIUM);
+    conf_value = "info";
+    assert_int_equal(du_conf_severity(&rh.host, NULL, "severity", "medium",
+                                      &severity), 0);
+    assert_int_equal(severity, VNM_SEV_INFO);
+    conf_value = "loud";
+    last_log[0] = '\0';
+    assert_int_equal(du_conf_severity(&rh.host, NULL, "severity", "medium",
+                                      &severity), EINVAL);
+    assert_int_equal(severity, VNM_SEV_INFO);
+    assert_non_null(strstr(last_log, "severity: \"loud\""));
+    conf_value = NULL;
+
+    last_log[0] = '\0';
+    assert_int_equal(du_require_net(&rh.host), ENOTSUP);
+    assert_string_equal(last_log, "the host lends no network view "
+                        "(needs ABI 1.1 and the analyzer)");
+    rh.host.net = &net;
+    last_log[0] = '\0';
+    assert_int_equal(du_require_net(&rh.host), 0);
+    assert_string_equal(last_log, "");
+}
+
 int
 main(void)
 {
@@ -514,6 +986,12 @@ main(void)
         cmocka_unit_test(test_addresses_ports),
         cmocka_unit_test(test_deltas),
         cmocka_unit_test(test_deltas_many),
+        cmocka_unit_test(test_same_vm_reasons),
+        cmocka_unit_test(test_lru_hash),
+        cmocka_unit_test(test_emitter_merge),
+        cmocka_unit_test(test_emitter_idle),
+        cmocka_unit_test(test_emitter_bounded),
+        cmocka_unit_test(test_conf_helpers),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
