@@ -10,3 +10,4 @@ dist_doc_DATA += README.md \
 	doc/vnmonctl.md
 # Alerts: incidents, the alert record, the detectors.
 dist_doc_DATA += doc/alerts.md
+dist_doc_DATA += doc/alerting.md

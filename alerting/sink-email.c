@@ -1,0 +1,656 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Alert sink "email": mails every incident record the analyzer delivers
+ * (its opening, its updates, its resolution) through an SMTP server with
+ * libcurl, one message per recipient, with a readable subject and a
+ * plain-text body that lists every member of the record and its evidence.
+ *
+ * Configuration, section [sink "email"] (see doc/alerting.md):
+ *
+ *   server        SMTP URL (smtp://HOST:PORT or smtps://...), default
+ *                 smtp://127.0.0.1:25.
+ *   from          envelope and header sender, default vnmon@localhost.
+ *   to            comma-separated recipients; required.
+ *   subject       template: "${field}" is replaced by the record's member
+ *                 'field'; default "[vnmon] ${severity} ${type} on ${vm}
+ *                 (${tenant})".
+ *   timeout       bound on one delivery, all recipients (duration, default
+ *                 5s).
+ *   tenant        deliver only this tenant's incidents (default: all).
+ *   min_severity  deliver only incidents at least this severe (default
+ *                 info).
+ *   types         comma-separated alert types to deliver (default: all).
+ *
+ * A recipient that the server refuses with a 5xx reply is a permanent
+ * failure; a connection failure, a timeout or a 4xx reply is transient.  If
+ * any recipient failed transiently, deliver() returns EAGAIN and the host
+ * retries the incident later, for every recipient: a recipient may then
+ * get the same message twice (same incident id and Message-ID), never
+ * none.  If all failures were permanent, it returns EINVAL.
+ *
+ * Built as sink-email.so like any third-party sink: it links no host
+ * symbol and exports only 'vnm_plugin'.
+ */
+#include <config.h>
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "vnmon/plugin.h"
+
+#define EMAIL_DEFAULT_SUBJECT \
+    "[vnmon] ${severity} ${type} on ${vm} (${tenant})"
+
+/* A growable output buffer.  After an allocation failure 'failed' is set
+ * and further appends do nothing. */
+struct ebuf {
+    char *s;
+    size_t len;
+    size_t allocated;
+    bool failed;
+};
+
+/* The sink's state. */
+struct email {
+    const struct vnm_host *host;
+    const char *server;         /* The host's copies, valid until */
+    const char *from;           /* destroy(). */
+    const char *to;
+    const char *subject;
+    const char *tenant;         /* Null for every tenant. */
+    const char *types;          /* Null or "" for every type. */
+    enum vnm_severity min_severity;
+    int64_t timeout_ms;
+    CURL *curl;
+    struct ebuf msg;            /* The message being sent. */
+    size_t msg_pos;             /* Bytes of 'msg' already read by curl. */
+};
+
+/* Output buffer. */
+
+static bool
+ebuf_reserve(struct ebuf *b, size_t n)
+{
+    if (b->failed) {
+        return false;
+    }
+    if (b->allocated - b->len < n + 1) {
+        size_t allocated = b->allocated ? b->allocated : 2048;
+        char *s;
+
+        while (allocated - b->len < n + 1) {
+            allocated *= 2;
+        }
+        s = realloc(b->s, allocated);
+        if (!s) {
+            b->failed = true;
+            return false;
+        }
+        b->s = s;
+        b->allocated = allocated;
+    }
+    return true;
+}
+
+static void
+ebuf_put(struct ebuf *b, const void *p, size_t n)
+{
+    if (ebuf_reserve(b, n)) {
+        memcpy(b->s + b->len, p, n);
+        b->len += n;
+        b->s[b->len] = '\0';
+    }
+}
+
+static void
+ebuf_puts(struct ebuf *b, const char *s)
+{
+    ebuf_put(b, s, strlen(s));
+}
+
+static void __attribute__((format(printf, 2, 3)))
+ebuf_printf(struct ebuf *b, const char *format, ...)
+{
+    va_list args;
+    int n;
+
+    va_start(args, format);
+    n = vsnprintf(NULL, 0, format, args);
+    va_end(args);
+    if (n < 0 || !ebuf_reserve(b, n)) {
+        return;
+    }
+    va_start(args, format);
+    vsnprintf(b->s + b->len, n + 1, format, args);
+    va_end(args);
+    b->len += n;
+}
+
+/* Appends 'n' bytes at 'p' with every line break made CRLF and with no
+ * other control character but tab. */
+static void
+ebuf_put_text(struct ebuf *b, const char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = p[i];
+
+        if (c == '\n') {
+            ebuf_put(b, "\r\n", 2);
+        } else if (c < 0x20 && c != '\t') {
+            ebuf_put(b, " ", 1);
+        } else {
+            ebuf_put(b, &c, 1);
+        }
+    }
+}
+
+/* Filters. */
+
+/* True if 'name' is an element of the comma-separated 'list' (spaces
+ * around elements are ignored). */
+static bool
+list_contains(const char *list, const char *name)
+{
+    size_t len = strlen(name);
+    const char *p = list;
+
+    while (*p) {
+        const char *end = strchr(p, ',');
+        const char *e;
+
+        if (!end) {
+            end = p + strlen(p);
+        }
+        while (p < end && *p == ' ') {
+            p++;
+        }
+        for (e = end; e > p && e[-1] == ' '; e--) {
+            continue;
+        }
+        if ((size_t) (e - p) == len && !memcmp(p, name, len)) {
+            return true;
+        }
+        p = *end ? end + 1 : end;
+    }
+    return false;
+}
+
+/* Parses severity 'name' into '*sevp'.  Returns false if it is none. */
+static bool
+parse_severity(const char *name, enum vnm_severity *sevp)
+{
+    for (int s = VNM_SEV_INFO; s <= VNM_SEV_CRITICAL; s++) {
+        if (!strcmp(name, vnm_severity_name(s))) {
+            *sevp = s;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* True if 'alert' passes the sink's tenant, severity and type filters. */
+static bool
+email_wants(const struct email *e, const struct vnm_alert *alert)
+{
+    if (e->tenant && (!alert->tenant || strcmp(e->tenant, alert->tenant))) {
+        return false;
+    }
+    if (alert->severity < e->min_severity) {
+        return false;
+    }
+    if (e->types && *e->types
+        && (!alert->kind || !list_contains(e->types, alert->kind))) {
+        return false;
+    }
+    return true;
+}
+
+/* Message. */
+
+/* Appends member 'value' of the record to 'b' as text: null as "-",
+ * arrays joined with "; ". */
+static void
+put_text(struct ebuf *b, const json_t *value)
+{
+    switch (json_typeof(value)) {
+    case JSON_STRING:
+        ebuf_put(b, json_string_value(value), json_string_length(value));
+        break;
+    case JSON_INTEGER:
+        ebuf_printf(b, "%" JSON_INTEGER_FORMAT, json_integer_value(value));
+        break;
+    case JSON_REAL:
+        ebuf_printf(b, "%g", json_real_value(value));
+        break;
+    case JSON_TRUE:
+        ebuf_puts(b, "true");
+        break;
+    case JSON_FALSE:
+        ebuf_puts(b, "false");
+        break;
+    case JSON_ARRAY:
+        for (size_t i = 0; i < json_array_size(value); i++) {
+            if (i) {
+                ebuf_puts(b, "; ");
+            }
+            put_text(b, json_array_get(value, i));
+        }
+        break;
+    case JSON_NULL:
+    case JSON_OBJECT:
+    default:
+        ebuf_puts(b, "-");
+        break;
+    }
+}
+
+/* Expands subject template 't' with the members of 'record' into 'b'.  An
+ * absent field expands to "-". */
+static void
+expand_template(struct ebuf *b, const char *t, const json_t *record)
+{
+    while (*t) {
+        const char *start = strstr(t, "${");
+        const char *end;
+        char name[64];
+        size_t len;
+        const json_t *value;
+
+        if (!start || !(end = strchr(start + 2, '}'))) {
+            ebuf_puts(b, t);
+            return;
+        }
+        ebuf_put(b, t, start - t);
+        len = end - (start + 2);
+        if (len >= sizeof name) {
+            len = sizeof name - 1;
+        }
+        memcpy(name, start + 2, len);
+        name[len] = '\0';
+        value = json_object_get(record, name);
+        if (value) {
+            put_text(b, value);
+        } else {
+            ebuf_puts(b, "-");
+        }
+        t = end + 1;
+    }
+}
+
+/* Appends 'subject' as a header value: as it is if it is printable ASCII,
+ * otherwise as RFC 2047 encoded words (UTF-8, base64). */
+static void
+put_subject(struct ebuf *b, const char *subject)
+{
+    static const char b64[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    size_t len = strlen(subject);
+    bool ascii = true;
+
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = subject[i];
+
+        if (c < 0x20 || c > 0x7e) {
+            ascii = false;
+        }
+    }
+    if (ascii) {
+        ebuf_put(b, subject, len);
+        return;
+    }
+    /* 45 bytes per word: 60 base64 characters, words under 76 columns.
+     * A word may split a UTF-8 sequence; decoders join adjacent words. */
+    for (size_t i = 0; i < len; i += 45) {
+        size_t n = len - i < 45 ? len - i : 45;
+        const unsigned char *p = (const unsigned char *) subject + i;
+
+        ebuf_puts(b, i ? "\r\n =?UTF-8?B?" : "=?UTF-8?B?");
+        for (size_t j = 0; j < n; j += 3) {
+            uint32_t v = p[j] << 16;
+            char q[4];
+
+            v |= j + 1 < n ? p[j + 1] << 8 : 0;
+            v |= j + 2 < n ? p[j + 2] : 0;
+            q[0] = b64[(v >> 18) & 63];
+            q[1] = b64[(v >> 12) & 63];
+            q[2] = j + 1 < n ? b64[(v >> 6) & 63] : '=';
+            q[3] = j + 2 < n ? b64[v & 63] : '=';
+            ebuf_put(b, q, 4);
+        }
+        ebuf_puts(b, "?=");
+    }
+}
+
+/* Builds the message for 'alert' (its record 'record') to 'rcpt' in
+ * 'e->msg'. */
+static void
+format_message(struct email *e, const struct vnm_alert *alert,
+               const json_t *record, const char *rcpt)
+{
+    struct ebuf *b = &e->msg;
+    struct ebuf subject = { 0 };
+    const json_t *summary = json_object_get(record, "summary");
+    const json_t *evidence = json_object_get(record, "evidence");
+    const json_t *id = json_object_get(record, "id");
+    const char *key;
+    json_t *value;
+    char date[64];
+    time_t now = time(NULL);
+    struct tm tm;
+
+    b->len = 0;
+    b->failed = false;
+    e->msg_pos = 0;
+
+    expand_template(&subject, e->subject, record);
+    gmtime_r(&now, &tm);
+    strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S +0000", &tm);
+
+    ebuf_printf(b, "Date: %s\r\nFrom: <%s>\r\nTo: <%s>\r\nSubject: ", date,
+                e->from, rcpt);
+    put_subject(b, subject.failed || !subject.s ? "[vnmon] alert"
+                : subject.s);
+    free(subject.s);
+    ebuf_printf(b, "\r\nMessage-ID: <%s.%s.%" PRIu32 "@vnmon>\r\n",
+                json_is_string(id) ? json_string_value(id) : "incident",
+                vnm_alert_state_name(alert->state), alert->n_updates);
+    ebuf_puts(b, "MIME-Version: 1.0\r\n"
+              "Content-Type: text/plain; charset=utf-8\r\n"
+              "Content-Transfer-Encoding: 8bit\r\n"
+              "Auto-Submitted: auto-generated\r\n\r\n");
+
+    if (json_is_string(summary)) {
+        ebuf_put_text(b, json_string_value(summary),
+                      json_string_length(summary));
+        ebuf_puts(b, "\r\n\r\n");
+    }
+    json_object_foreach((json_t *) record, key, value) {
+        struct ebuf text = { 0 };
+
+        if (!strcmp(key, "evidence")) {
+            continue;
+        }
+        put_text(&text, value);
+        ebuf_printf(b, "%-12s ", key);
+        if (text.s) {
+            ebuf_put_text(b, text.s, text.len);
+        }
+        ebuf_puts(b, "\r\n");
+        b->failed |= text.failed;
+        free(text.s);
+    }
+    if (json_is_array(evidence)) {
+        ebuf_puts(b, "\r\nEvidence:\r\n");
+        for (size_t i = 0; i < json_array_size(evidence); i++) {
+            const json_t *line = json_array_get(evidence, i);
+
+            if (json_is_string(line)) {
+                ebuf_puts(b, "  ");
+                ebuf_put_text(b, json_string_value(line),
+                              json_string_length(line));
+                ebuf_puts(b, "\r\n");
+            }
+        }
+    }
+    ebuf_puts(b, "\r\n-- \r\nvnmon alert record:\r\n");
+    ebuf_put_text(b, alert->json, strlen(alert->json));
+    ebuf_puts(b, "\r\n");
+}
+
+/* SMTP. */
+
+static size_t
+read_cb(char *buffer, size_t size, size_t n_items, void *e_)
+{
+    struct email *e = e_;
+    size_t n = size * n_items;
+    size_t left = e->msg.len - e->msg_pos;
+
+    if (n > left) {
+        n = left;
+    }
+    memcpy(buffer, e->msg.s + e->msg_pos, n);
+    e->msg_pos += n;
+    return n;
+}
+
+/* Milliseconds on CLOCK_MONOTONIC. */
+static int64_t
+mono_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Sends 'e->msg' to 'rcpt' within 'budget_ms'.  Returns 0, EAGAIN or
+ * EINVAL (a 5xx reply); stores a description of a failure in 'what'. */
+static int
+email_send(struct email *e, const char *rcpt, int64_t budget_ms,
+           char *what, size_t size)
+{
+    struct curl_slist *rcpts;
+    long reply = 0;
+    CURLcode rc;
+
+    rcpts = curl_slist_append(NULL, rcpt);
+    if (!rcpts) {
+        snprintf(what, size, "out of memory");
+        return EAGAIN;
+    }
+    curl_easy_setopt(e->curl, CURLOPT_MAIL_RCPT, rcpts);
+    curl_easy_setopt(e->curl, CURLOPT_TIMEOUT_MS, (long) budget_ms);
+    curl_easy_setopt(e->curl, CURLOPT_CONNECTTIMEOUT_MS, (long) budget_ms);
+    curl_easy_setopt(e->curl, CURLOPT_INFILESIZE_LARGE,
+                     (curl_off_t) e->msg.len);
+    rc = curl_easy_perform(e->curl);
+    curl_easy_setopt(e->curl, CURLOPT_MAIL_RCPT, NULL);
+    curl_slist_free_all(rcpts);
+    if (rc == CURLE_OK) {
+        return 0;
+    }
+    curl_easy_getinfo(e->curl, CURLINFO_RESPONSE_CODE, &reply);
+    snprintf(what, size, "%s, reply %ld", curl_easy_strerror(rc), reply);
+    return reply >= 500 && reply < 600 ? EINVAL : EAGAIN;
+}
+
+/* Plugin callbacks. */
+
+static void
+email_destroy(void *state)
+{
+    struct email *e = state;
+
+    if (e->curl) {
+        curl_easy_cleanup(e->curl);
+    }
+    free(e->msg.s);
+    free(e);
+    curl_global_cleanup();
+}
+
+static int
+email_init(const struct vnm_host *host, const struct vnm_conf *conf,
+           void **statep)
+{
+    const char *server, *from, *to, *subject, *tenant, *types, *min_severity;
+    int64_t timeout_ms;
+    struct email *e;
+    int error;
+
+    if ((error = host->conf_string(host, conf, "server",
+                                   "smtp://127.0.0.1:25", &server))
+        || (error = host->conf_string(host, conf, "from", "vnmon@localhost",
+                                      &from))
+        || (error = host->conf_string(host, conf, "to", NULL, &to))
+        || (error = host->conf_string(host, conf, "subject",
+                                      EMAIL_DEFAULT_SUBJECT, &subject))
+        || (error = host->conf_duration(host, conf, "timeout", 5000, 100,
+                                        60000, &timeout_ms))
+        || (error = host->conf_string(host, conf, "tenant", NULL, &tenant))
+        || (error = host->conf_string(host, conf, "min_severity", "info",
+                                      &min_severity))
+        || (error = host->conf_string(host, conf, "types", NULL, &types))) {
+        return error;
+    }
+    if (!to || !strpbrk(to, "@")) {
+        host->log(host, VNM_LOG_ERR, "missing required key \"to\" (the "
+                  "recipients' addresses, comma-separated)");
+        return EINVAL;
+    }
+    if (!from || !strchr(from, '@') || strpbrk(from, "<>\r\n")) {
+        host->log(host, VNM_LOG_ERR, "from: \"%s\" is not an address",
+                  from ? from : "");
+        return EINVAL;
+    }
+
+    e = calloc(1, sizeof *e);
+    if (!e) {
+        return ENOMEM;
+    }
+    if (curl_global_init(CURL_GLOBAL_DEFAULT)) {
+        free(e);
+        return ENOMEM;
+    }
+    e->host = host;
+    e->server = server;
+    e->from = from;
+    e->to = to;
+    e->subject = subject;
+    e->tenant = tenant && *tenant ? tenant : NULL;
+    e->types = types;
+    e->timeout_ms = timeout_ms;
+    if (!parse_severity(min_severity, &e->min_severity)) {
+        host->log(host, VNM_LOG_ERR, "min_severity: \"%s\" is not info, low, "
+                  "medium, high or critical", min_severity);
+        error = EINVAL;
+        goto error;
+    }
+    e->curl = curl_easy_init();
+    if (!e->curl) {
+        error = ENOMEM;
+        goto error;
+    }
+    curl_easy_setopt(e->curl, CURLOPT_URL, e->server);
+    curl_easy_setopt(e->curl, CURLOPT_MAIL_FROM, e->from);
+    curl_easy_setopt(e->curl, CURLOPT_UPLOAD, 1L);
+    curl_easy_setopt(e->curl, CURLOPT_READFUNCTION, read_cb);
+    curl_easy_setopt(e->curl, CURLOPT_READDATA, e);
+    curl_easy_setopt(e->curl, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(e->curl, CURLOPT_USE_SSL, (long) CURLUSESSL_TRY);
+    *statep = e;
+    return 0;
+
+error:
+    email_destroy(e);
+    return error;
+}
+
+/* Mails 'alert' to each recipient.  'alert' is borrowed. */
+static int
+email_deliver(void *state, const struct vnm_alert *alert)
+{
+    struct email *e = state;
+    int64_t deadline = mono_ms() + e->timeout_ms;
+    bool transient = false, permanent = false;
+    json_error_t jerror;
+    json_t *record;
+    char what[160];
+    const char *p;
+
+    if (!alert->json) {
+        return EINVAL;
+    }
+    if (!email_wants(e, alert)) {
+        e->host->count(e->host, "filtered", 1);
+        return 0;
+    }
+    record = json_loads(alert->json, 0, &jerror);
+    if (!json_is_object(record)) {
+        json_decref(record);
+        e->host->log(e->host, VNM_LOG_WARN, "incident %s: malformed record "
+                     "(%s)", alert->id ? alert->id : "?", jerror.text);
+        e->host->count(e->host, "failed", 1);
+        return EINVAL;
+    }
+
+    for (p = e->to; p && *p;) {
+        const char *end = strchr(p, ',');
+        size_t len;
+        char rcpt[256];
+        int64_t left;
+        int error;
+
+        while (*p == ' ') {
+            p++;
+        }
+        len = end ? (size_t) (end - p) : strlen(p);
+        while (len && p[len - 1] == ' ') {
+            len--;
+        }
+        if (len >= sizeof rcpt) {
+            len = sizeof rcpt - 1;
+        }
+        memcpy(rcpt, p, len);
+        rcpt[len] = '\0';
+        p = end ? end + 1 : NULL;
+        if (!len) {
+            continue;
+        }
+
+        format_message(e, alert, record, rcpt);
+        if (e->msg.failed) {
+            transient = true;
+            continue;
+        }
+        left = deadline - mono_ms();
+        if (left <= 0) {
+            transient = true;
+            snprintf(what, sizeof what, "timed out");
+            break;
+        }
+        error = email_send(e, rcpt, left, what, sizeof what);
+        if (!error) {
+            e->host->count(e->host, "messages", 1);
+        } else if (error == EAGAIN) {
+            transient = true;
+            e->host->log(e->host, VNM_LOG_DBG, "incident %s: %s: %s: %s, "
+                         "will retry", alert->id ? alert->id : "?",
+                         e->server, rcpt, what);
+        } else {
+            permanent = true;
+            e->host->log(e->host, VNM_LOG_WARN, "incident %s: %s refused "
+                         "%s (%s)", alert->id ? alert->id : "?", e->server,
+                         rcpt, what);
+        }
+    }
+    json_decref(record);
+
+    if (transient) {
+        e->host->count(e->host, "send_errors", 1);
+        return EAGAIN;
+    }
+    if (permanent) {
+        e->host->count(e->host, "failed", 1);
+        return EINVAL;
+    }
+    e->host->count(e->host, "delivered", 1);
+    return 0;
+}
+
+static const struct vnm_sink_ops email_ops = {
+    .deliver = email_deliver,
+};
+
+VNM_PLUGIN_DEFINE(.kind = VNM_PLUGIN_SINK, .name = "email", .version = "1.0",
+                  .init = email_init, .destroy = email_destroy,
+                  .sink = &email_ops);
