@@ -32,3 +32,18 @@ alerting_sink_email_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden \
 	$(CURL_CFLAGS) $(JANSSON_CFLAGS)
 alerting_sink_email_la_LDFLAGS = $(PLUGIN_LDFLAGS)
 alerting_sink_email_la_LIBADD = $(CURL_LIBS) $(JANSSON_LIBS)
+
+# Helpers shared by the sinks (output buffer, tenant / min_severity / types
+# filter, "${field}" templates), linked into each sink and its unit test.
+noinst_LTLIBRARIES += alerting/libsink-util.la
+alerting_libsink_util_la_SOURCES = \
+	alerting/sink-util.c alerting/sink-util.h
+alerting_libsink_util_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden \
+	$(JANSSON_CFLAGS)
+alerting_libsink_util_la_LIBADD = $(JANSSON_LIBS)
+alerting_sink_syslog_la_CFLAGS += $(JANSSON_CFLAGS)
+alerting_sink_syslog_la_LIBADD = alerting/libsink-util.la
+alerting_sink_redis_stream_la_CFLAGS += $(JANSSON_CFLAGS)
+alerting_sink_redis_stream_la_LIBADD += alerting/libsink-util.la
+alerting_sink_webhook_la_LIBADD += alerting/libsink-util.la
+alerting_sink_email_la_LIBADD += alerting/libsink-util.la

@@ -44,19 +44,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "alerting/sink-util.h"
 #include "vnmon/plugin.h"
 
 #define EMAIL_DEFAULT_SUBJECT \
     "[vnmon] ${severity} ${type} on ${vm} (${tenant})"
-
-/* A growable output buffer.  After an allocation failure 'failed' is set
- * and further appends do nothing. */
-struct ebuf {
-    char *s;
-    size_t len;
-    size_t allocated;
-    bool failed;
-};
 
 /* The sink's state. */
 struct email {
@@ -65,230 +57,39 @@ struct email {
     const char *from;           /* destroy(). */
     const char *to;
     const char *subject;
-    const char *tenant;         /* Null for every tenant. */
-    const char *types;          /* Null or "" for every type. */
-    enum vnm_severity min_severity;
+    struct su_filter filter;
     int64_t timeout_ms;
     CURL *curl;
-    struct ebuf msg;            /* The message being sent. */
+    struct su_buf msg;          /* The message being sent. */
     size_t msg_pos;             /* Bytes of 'msg' already read by curl. */
 };
 
-/* Output buffer. */
-
-static bool
-ebuf_reserve(struct ebuf *b, size_t n)
-{
-    if (b->failed) {
-        return false;
-    }
-    if (b->allocated - b->len < n + 1) {
-        size_t allocated = b->allocated ? b->allocated : 2048;
-        char *s;
-
-        while (allocated - b->len < n + 1) {
-            allocated *= 2;
-        }
-        s = realloc(b->s, allocated);
-        if (!s) {
-            b->failed = true;
-            return false;
-        }
-        b->s = s;
-        b->allocated = allocated;
-    }
-    return true;
-}
-
-static void
-ebuf_put(struct ebuf *b, const void *p, size_t n)
-{
-    if (ebuf_reserve(b, n)) {
-        memcpy(b->s + b->len, p, n);
-        b->len += n;
-        b->s[b->len] = '\0';
-    }
-}
-
-static void
-ebuf_puts(struct ebuf *b, const char *s)
-{
-    ebuf_put(b, s, strlen(s));
-}
-
-static void __attribute__((format(printf, 2, 3)))
-ebuf_printf(struct ebuf *b, const char *format, ...)
-{
-    va_list args;
-    int n;
-
-    va_start(args, format);
-    n = vsnprintf(NULL, 0, format, args);
-    va_end(args);
-    if (n < 0 || !ebuf_reserve(b, n)) {
-        return;
-    }
-    va_start(args, format);
-    vsnprintf(b->s + b->len, n + 1, format, args);
-    va_end(args);
-    b->len += n;
-}
+/* Output. */
 
 /* Appends 'n' bytes at 'p' with every line break made CRLF and with no
  * other control character but tab. */
 static void
-ebuf_put_text(struct ebuf *b, const char *p, size_t n)
+put_mail_text(struct su_buf *b, const char *p, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         unsigned char c = p[i];
 
         if (c == '\n') {
-            ebuf_put(b, "\r\n", 2);
+            su_buf_put(b, "\r\n", 2);
         } else if (c < 0x20 && c != '\t') {
-            ebuf_put(b, " ", 1);
+            su_buf_put(b, " ", 1);
         } else {
-            ebuf_put(b, &c, 1);
+            su_buf_put(b, &c, 1);
         }
     }
-}
-
-/* Filters. */
-
-/* True if 'name' is an element of the comma-separated 'list' (spaces
- * around elements are ignored). */
-static bool
-list_contains(const char *list, const char *name)
-{
-    size_t len = strlen(name);
-    const char *p = list;
-
-    while (*p) {
-        const char *end = strchr(p, ',');
-        const char *e;
-
-        if (!end) {
-            end = p + strlen(p);
-        }
-        while (p < end && *p == ' ') {
-            p++;
-        }
-        for (e = end; e > p && e[-1] == ' '; e--) {
-            continue;
-        }
-        if ((size_t) (e - p) == len && !memcmp(p, name, len)) {
-            return true;
-        }
-        p = *end ? end + 1 : end;
-    }
-    return false;
-}
-
-/* Parses severity 'name' into '*sevp'.  Returns false if it is none. */
-static bool
-parse_severity(const char *name, enum vnm_severity *sevp)
-{
-    for (int s = VNM_SEV_INFO; s <= VNM_SEV_CRITICAL; s++) {
-        if (!strcmp(name, vnm_severity_name(s))) {
-            *sevp = s;
-            return true;
-        }
-    }
-    return false;
-}
-
-/* True if 'alert' passes the sink's tenant, severity and type filters. */
-static bool
-email_wants(const struct email *e, const struct vnm_alert *alert)
-{
-    if (e->tenant && (!alert->tenant || strcmp(e->tenant, alert->tenant))) {
-        return false;
-    }
-    if (alert->severity < e->min_severity) {
-        return false;
-    }
-    if (e->types && *e->types
-        && (!alert->kind || !list_contains(e->types, alert->kind))) {
-        return false;
-    }
-    return true;
 }
 
 /* Message. */
 
-/* Appends member 'value' of the record to 'b' as text: null as "-",
- * arrays joined with "; ". */
-static void
-put_text(struct ebuf *b, const json_t *value)
-{
-    switch (json_typeof(value)) {
-    case JSON_STRING:
-        ebuf_put(b, json_string_value(value), json_string_length(value));
-        break;
-    case JSON_INTEGER:
-        ebuf_printf(b, "%" JSON_INTEGER_FORMAT, json_integer_value(value));
-        break;
-    case JSON_REAL:
-        ebuf_printf(b, "%g", json_real_value(value));
-        break;
-    case JSON_TRUE:
-        ebuf_puts(b, "true");
-        break;
-    case JSON_FALSE:
-        ebuf_puts(b, "false");
-        break;
-    case JSON_ARRAY:
-        for (size_t i = 0; i < json_array_size(value); i++) {
-            if (i) {
-                ebuf_puts(b, "; ");
-            }
-            put_text(b, json_array_get(value, i));
-        }
-        break;
-    case JSON_NULL:
-    case JSON_OBJECT:
-    default:
-        ebuf_puts(b, "-");
-        break;
-    }
-}
-
-/* Expands subject template 't' with the members of 'record' into 'b'.  An
- * absent field expands to "-". */
-static void
-expand_template(struct ebuf *b, const char *t, const json_t *record)
-{
-    while (*t) {
-        const char *start = strstr(t, "${");
-        const char *end;
-        char name[64];
-        size_t len;
-        const json_t *value;
-
-        if (!start || !(end = strchr(start + 2, '}'))) {
-            ebuf_puts(b, t);
-            return;
-        }
-        ebuf_put(b, t, start - t);
-        len = end - (start + 2);
-        if (len >= sizeof name) {
-            len = sizeof name - 1;
-        }
-        memcpy(name, start + 2, len);
-        name[len] = '\0';
-        value = json_object_get(record, name);
-        if (value) {
-            put_text(b, value);
-        } else {
-            ebuf_puts(b, "-");
-        }
-        t = end + 1;
-    }
-}
-
 /* Appends 'subject' as a header value: as it is if it is printable ASCII,
  * otherwise as RFC 2047 encoded words (UTF-8, base64). */
 static void
-put_subject(struct ebuf *b, const char *subject)
+put_subject(struct su_buf *b, const char *subject)
 {
     static const char b64[] =
         "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -303,7 +104,7 @@ put_subject(struct ebuf *b, const char *subject)
         }
     }
     if (ascii) {
-        ebuf_put(b, subject, len);
+        su_buf_put(b, subject, len);
         return;
     }
     /* 45 bytes per word: 60 base64 characters, words under 76 columns.
@@ -312,7 +113,7 @@ put_subject(struct ebuf *b, const char *subject)
         size_t n = len - i < 45 ? len - i : 45;
         const unsigned char *p = (const unsigned char *) subject + i;
 
-        ebuf_puts(b, i ? "\r\n =?UTF-8?B?" : "=?UTF-8?B?");
+        su_buf_puts(b, i ? "\r\n =?UTF-8?B?" : "=?UTF-8?B?");
         for (size_t j = 0; j < n; j += 3) {
             uint32_t v = p[j] << 16;
             char q[4];
@@ -323,9 +124,9 @@ put_subject(struct ebuf *b, const char *subject)
             q[1] = b64[(v >> 12) & 63];
             q[2] = j + 1 < n ? b64[(v >> 6) & 63] : '=';
             q[3] = j + 2 < n ? b64[v & 63] : '=';
-            ebuf_put(b, q, 4);
+            su_buf_put(b, q, 4);
         }
-        ebuf_puts(b, "?=");
+        su_buf_puts(b, "?=");
     }
 }
 
@@ -335,8 +136,8 @@ static void
 format_message(struct email *e, const struct vnm_alert *alert,
                const json_t *record, const char *rcpt)
 {
-    struct ebuf *b = &e->msg;
-    struct ebuf subject = { 0 };
+    struct su_buf *b = &e->msg;
+    struct su_buf subject = { 0 };
     const json_t *summary = json_object_get(record, "summary");
     const json_t *evidence = json_object_get(record, "evidence");
     const json_t *id = json_object_get(record, "id");
@@ -350,59 +151,59 @@ format_message(struct email *e, const struct vnm_alert *alert,
     b->failed = false;
     e->msg_pos = 0;
 
-    expand_template(&subject, e->subject, record);
+    su_expand_template(&subject, e->subject, record, "-", 0);
     gmtime_r(&now, &tm);
     strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S +0000", &tm);
 
-    ebuf_printf(b, "Date: %s\r\nFrom: <%s>\r\nTo: <%s>\r\nSubject: ", date,
-                e->from, rcpt);
+    su_buf_printf(b, "Date: %s\r\nFrom: <%s>\r\nTo: <%s>\r\nSubject: ", date,
+                  e->from, rcpt);
     put_subject(b, subject.failed || !subject.s ? "[vnmon] alert"
                 : subject.s);
-    free(subject.s);
-    ebuf_printf(b, "\r\nMessage-ID: <%s.%s.%" PRIu32 "@vnmon>\r\n",
-                json_is_string(id) ? json_string_value(id) : "incident",
-                vnm_alert_state_name(alert->state), alert->n_updates);
-    ebuf_puts(b, "MIME-Version: 1.0\r\n"
-              "Content-Type: text/plain; charset=utf-8\r\n"
-              "Content-Transfer-Encoding: 8bit\r\n"
-              "Auto-Submitted: auto-generated\r\n\r\n");
+    su_buf_destroy(&subject);
+    su_buf_printf(b, "\r\nMessage-ID: <%s.%s.%" PRIu32 "@vnmon>\r\n",
+                  json_is_string(id) ? json_string_value(id) : "incident",
+                  vnm_alert_state_name(alert->state), alert->n_updates);
+    su_buf_puts(b, "MIME-Version: 1.0\r\n"
+                "Content-Type: text/plain; charset=utf-8\r\n"
+                "Content-Transfer-Encoding: 8bit\r\n"
+                "Auto-Submitted: auto-generated\r\n\r\n");
 
     if (json_is_string(summary)) {
-        ebuf_put_text(b, json_string_value(summary),
+        put_mail_text(b, json_string_value(summary),
                       json_string_length(summary));
-        ebuf_puts(b, "\r\n\r\n");
+        su_buf_puts(b, "\r\n\r\n");
     }
     json_object_foreach((json_t *) record, key, value) {
-        struct ebuf text = { 0 };
+        struct su_buf text = { 0 };
 
         if (!strcmp(key, "evidence")) {
             continue;
         }
-        put_text(&text, value);
-        ebuf_printf(b, "%-12s ", key);
+        su_put_text(&text, value, "-");
+        su_buf_printf(b, "%-12s ", key);
         if (text.s) {
-            ebuf_put_text(b, text.s, text.len);
+            put_mail_text(b, text.s, text.len);
         }
-        ebuf_puts(b, "\r\n");
+        su_buf_puts(b, "\r\n");
         b->failed |= text.failed;
-        free(text.s);
+        su_buf_destroy(&text);
     }
     if (json_is_array(evidence)) {
-        ebuf_puts(b, "\r\nEvidence:\r\n");
+        su_buf_puts(b, "\r\nEvidence:\r\n");
         for (size_t i = 0; i < json_array_size(evidence); i++) {
             const json_t *line = json_array_get(evidence, i);
 
             if (json_is_string(line)) {
-                ebuf_puts(b, "  ");
-                ebuf_put_text(b, json_string_value(line),
+                su_buf_puts(b, "  ");
+                put_mail_text(b, json_string_value(line),
                               json_string_length(line));
-                ebuf_puts(b, "\r\n");
+                su_buf_puts(b, "\r\n");
             }
         }
     }
-    ebuf_puts(b, "\r\n-- \r\nvnmon alert record:\r\n");
-    ebuf_put_text(b, alert->json, strlen(alert->json));
-    ebuf_puts(b, "\r\n");
+    su_buf_puts(b, "\r\n-- \r\nvnmon alert record:\r\n");
+    put_mail_text(b, alert->json, strlen(alert->json));
+    su_buf_puts(b, "\r\n");
 }
 
 /* SMTP. */
@@ -473,7 +274,8 @@ email_destroy(void *state)
     if (e->curl) {
         curl_easy_cleanup(e->curl);
     }
-    free(e->msg.s);
+    su_buf_destroy(&e->msg);
+    su_filter_destroy(&e->filter);
     free(e);
     curl_global_cleanup();
 }
@@ -482,7 +284,7 @@ static int
 email_init(const struct vnm_host *host, const struct vnm_conf *conf,
            void **statep)
 {
-    const char *server, *from, *to, *subject, *tenant, *types, *min_severity;
+    const char *server, *from, *to, *subject;
     int64_t timeout_ms;
     struct email *e;
     int error;
@@ -495,11 +297,7 @@ email_init(const struct vnm_host *host, const struct vnm_conf *conf,
         || (error = host->conf_string(host, conf, "subject",
                                       EMAIL_DEFAULT_SUBJECT, &subject))
         || (error = host->conf_duration(host, conf, "timeout", 5000, 100,
-                                        60000, &timeout_ms))
-        || (error = host->conf_string(host, conf, "tenant", NULL, &tenant))
-        || (error = host->conf_string(host, conf, "min_severity", "info",
-                                      &min_severity))
-        || (error = host->conf_string(host, conf, "types", NULL, &types))) {
+                                        60000, &timeout_ms))) {
         return error;
     }
     if (!to || !strpbrk(to, "@")) {
@@ -526,13 +324,9 @@ email_init(const struct vnm_host *host, const struct vnm_conf *conf,
     e->from = from;
     e->to = to;
     e->subject = subject;
-    e->tenant = tenant && *tenant ? tenant : NULL;
-    e->types = types;
     e->timeout_ms = timeout_ms;
-    if (!parse_severity(min_severity, &e->min_severity)) {
-        host->log(host, VNM_LOG_ERR, "min_severity: \"%s\" is not info, low, "
-                  "medium, high or critical", min_severity);
-        error = EINVAL;
+    error = su_filter_init(&e->filter, host, conf);
+    if (error) {
         goto error;
     }
     e->curl = curl_easy_init();
@@ -570,7 +364,7 @@ email_deliver(void *state, const struct vnm_alert *alert)
     if (!alert->json) {
         return EINVAL;
     }
-    if (!email_wants(e, alert)) {
+    if (!su_filter_wants(&e->filter, alert)) {
         e->host->count(e->host, "filtered", 1);
         return 0;
     }

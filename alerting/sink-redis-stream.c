@@ -44,6 +44,7 @@
 #include <string.h>
 #include <sys/time.h>
 
+#include "alerting/sink-util.h"
 #include "vnmon/plugin.h"
 
 #define GLOBAL_STREAM "vnm:alerts:stream"
@@ -60,84 +61,11 @@ struct rstream {
     int64_t maxlen;             /* 0 for no trimming. */
     struct timeval timeout;
 
-    /* Filters. */
-    const char *tenant;         /* Null for every tenant. */
-    enum vnm_severity min_severity;
-    char **types;               /* Null for every type, else 'n_types'. */
-    size_t n_types;
+    struct su_filter filter;
 
     redisContext *redis;        /* Connected, or null. */
     bool broken;                /* The last attempt failed (logged once). */
 };
-
-/* Filters, common to vnmon's sinks. */
-
-static bool
-parse_severity(const char *s, enum vnm_severity *sevp)
-{
-    for (int i = VNM_SEV_INFO; i <= VNM_SEV_CRITICAL; i++) {
-        if (!strcmp(s, vnm_severity_name(i))) {
-            *sevp = i;
-            return true;
-        }
-    }
-    return false;
-}
-
-/* Splits the comma list 's' into '*typesp' (null if 's' has no type). */
-static int
-parse_types(const char *s, char ***typesp, size_t *n_typesp)
-{
-    char **types = NULL;
-    size_t n = 0;
-
-    while (*s) {
-        size_t len;
-        char **t;
-
-        s += strspn(s, " ,");
-        len = strcspn(s, " ,");
-        if (!len) {
-            break;
-        }
-        t = realloc(types, (n + 1) * sizeof *types);
-        if (!t || !(t[n] = strndup(s, len))) {
-            types = t ? t : types;
-            while (n--) {
-                free(types[n]);
-            }
-            free(types);
-            return ENOMEM;
-        }
-        types = t;
-        n++;
-        s += len;
-    }
-    *typesp = types;
-    *n_typesp = n;
-    return 0;
-}
-
-/* True if 'alert' passes the sink's filters. */
-static bool
-rstream_wants(const struct rstream *r, const struct vnm_alert *alert)
-{
-    if (r->tenant && (!alert->tenant || strcmp(r->tenant, alert->tenant))) {
-        return false;
-    }
-    if (alert->severity < r->min_severity) {
-        return false;
-    }
-    if (r->types) {
-        for (size_t i = 0; i < r->n_types; i++) {
-            if (alert->kind && !strcmp(alert->kind, r->types[i])) {
-                return true;
-            }
-        }
-        return false;
-    }
-    return true;
-}
 
 /* Keys. */
 
@@ -289,10 +217,7 @@ rstream_destroy(void *state)
     struct rstream *r = state;
 
     rstream_disconnect(r);
-    for (size_t i = 0; i < r->n_types; i++) {
-        free(r->types[i]);
-    }
-    free(r->types);
+    su_filter_destroy(&r->filter);
     free(r->tcp_host);
     free(r);
 }
@@ -335,8 +260,7 @@ static int
 rstream_init(const struct vnm_host *host, const struct vnm_conf *conf,
              void **statep)
 {
-    const char *address, *username, *password, *tenant, *min_severity;
-    const char *types;
+    const char *address, *username, *password;
     int64_t maxlen, timeout_ms;
     struct rstream *r;
     int error;
@@ -347,10 +271,6 @@ rstream_init(const struct vnm_host *host, const struct vnm_conf *conf,
         || (error = host->conf_string(host, conf, "password", "", &password))
         || (error = host->conf_int(host, conf, "maxlen", 100000, 0,
                                    INT64_MAX, &maxlen))
-        || (error = host->conf_string(host, conf, "tenant", "", &tenant))
-        || (error = host->conf_string(host, conf, "min_severity", "info",
-                                      &min_severity))
-        || (error = host->conf_string(host, conf, "types", "", &types))
         || (error = host->conf_duration(host, conf, "timeout", 5000, 1,
                                         60000, &timeout_ms))) {
         return error;
@@ -367,19 +287,12 @@ rstream_init(const struct vnm_host *host, const struct vnm_conf *conf,
     r->maxlen = maxlen;
     r->timeout.tv_sec = timeout_ms / 1000;
     r->timeout.tv_usec = (timeout_ms % 1000) * 1000;
-    r->tenant = *tenant ? tenant : NULL;
     if (r->username && !r->password) {
         host->log(host, VNM_LOG_ERR, "username needs a password");
         error = EINVAL;
         goto error;
     }
-    if (!parse_severity(min_severity, &r->min_severity)) {
-        host->log(host, VNM_LOG_ERR, "min_severity: %s: expected info, low, "
-                  "medium, high or critical", min_severity);
-        error = EINVAL;
-        goto error;
-    }
-    if ((error = parse_types(types, &r->types, &r->n_types))
+    if ((error = su_filter_init(&r->filter, host, conf))
         || (error = parse_address(r, address))) {
         goto error;
     }
@@ -404,7 +317,7 @@ rstream_deliver(void *state, const struct vnm_alert *alert)
     if (!alert->json) {
         return EINVAL;
     }
-    if (!rstream_wants(r, alert)) {
+    if (!su_filter_wants(&r->filter, alert)) {
         r->host->count(r->host, "filtered", 1);
         return 0;
     }

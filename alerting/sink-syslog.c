@@ -56,6 +56,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "alerting/sink-util.h"
 #include "vnmon/plugin.h"
 
 /* The largest datagram sent. */
@@ -76,11 +77,7 @@ struct syslog_sink {
     long pid;
     int64_t timeout_ms;
 
-    /* Filters. */
-    const char *tenant;         /* Null for every tenant. */
-    enum vnm_severity min_severity;
-    char **types;               /* Null for every type, else 'n_types'. */
-    size_t n_types;
+    struct su_filter filter;
 
     int fd;                     /* Connected socket, or -1. */
     bool broken;                /* The last send failed (logged once). */
@@ -93,75 +90,6 @@ static const char *const facilities[] = {
     "local0", "local1", "local2", "local3", "local4", "local5", "local6",
     "local7",
 };
-
-/* Filters, common to vnmon's sinks. */
-
-static bool
-parse_severity(const char *s, enum vnm_severity *sevp)
-{
-    for (int i = VNM_SEV_INFO; i <= VNM_SEV_CRITICAL; i++) {
-        if (!strcmp(s, vnm_severity_name(i))) {
-            *sevp = i;
-            return true;
-        }
-    }
-    return false;
-}
-
-/* Splits the comma list 's' into '*typesp' (null if 's' has no type). */
-static int
-parse_types(const char *s, char ***typesp, size_t *n_typesp)
-{
-    char **types = NULL;
-    size_t n = 0;
-
-    while (*s) {
-        size_t len;
-        char **t;
-
-        s += strspn(s, " ,");
-        len = strcspn(s, " ,");
-        if (!len) {
-            break;
-        }
-        t = realloc(types, (n + 1) * sizeof *types);
-        if (!t || !(t[n] = strndup(s, len))) {
-            types = t ? t : types;
-            while (n--) {
-                free(types[n]);
-            }
-            free(types);
-            return ENOMEM;
-        }
-        types = t;
-        n++;
-        s += len;
-    }
-    *typesp = types;
-    *n_typesp = n;
-    return 0;
-}
-
-/* True if 'alert' passes the sink's filters. */
-static bool
-syslog_wants(const struct syslog_sink *s, const struct vnm_alert *alert)
-{
-    if (s->tenant && (!alert->tenant || strcmp(s->tenant, alert->tenant))) {
-        return false;
-    }
-    if (alert->severity < s->min_severity) {
-        return false;
-    }
-    if (s->types) {
-        for (size_t i = 0; i < s->n_types; i++) {
-            if (alert->kind && !strcmp(alert->kind, s->types[i])) {
-                return true;
-            }
-        }
-        return false;
-    }
-    return true;
-}
 
 /* The message. */
 
@@ -377,10 +305,7 @@ syslog_destroy(void *state)
     struct syslog_sink *s = state;
 
     syslog_close(s);
-    for (size_t i = 0; i < s->n_types; i++) {
-        free(s->types[i]);
-    }
-    free(s->types);
+    su_filter_destroy(&s->filter);
     free(s);
 }
 
@@ -388,8 +313,7 @@ static int
 syslog_init(const struct vnm_host *host, const struct vnm_conf *conf,
             void **statep)
 {
-    const char *address, *facility, *app_name, *tenant, *min_severity;
-    const char *types;
+    const char *address, *facility, *app_name;
     struct syslog_sink *s;
     int64_t timeout_ms;
     int error;
@@ -400,10 +324,6 @@ syslog_init(const struct vnm_host *host, const struct vnm_conf *conf,
                                       &facility))
         || (error = host->conf_string(host, conf, "app_name", "vnmon",
                                       &app_name))
-        || (error = host->conf_string(host, conf, "tenant", "", &tenant))
-        || (error = host->conf_string(host, conf, "min_severity", "info",
-                                      &min_severity))
-        || (error = host->conf_string(host, conf, "types", "", &types))
         || (error = host->conf_duration(host, conf, "timeout", 5000, 1,
                                         60000, &timeout_ms))) {
         return error;
@@ -417,7 +337,6 @@ syslog_init(const struct vnm_host *host, const struct vnm_conf *conf,
     s->address = address;
     s->fd = -1;
     s->timeout_ms = timeout_ms;
-    s->tenant = *tenant ? tenant : NULL;
     s->pid = (long) getpid();
     if (gethostname(s->hostname, sizeof s->hostname) || !s->hostname[0]) {
         snprintf(s->hostname, sizeof s->hostname, "-");
@@ -443,13 +362,7 @@ syslog_init(const struct vnm_host *host, const struct vnm_conf *conf,
         goto error;
     }
     s->app_name = app_name;
-    if (!parse_severity(min_severity, &s->min_severity)) {
-        host->log(host, VNM_LOG_ERR, "min_severity: %s: expected info, low, "
-                  "medium, high or critical", min_severity);
-        error = EINVAL;
-        goto error;
-    }
-    error = parse_types(types, &s->types, &s->n_types);
+    error = su_filter_init(&s->filter, host, conf);
     if (error) {
         goto error;
     }
@@ -476,7 +389,7 @@ syslog_deliver(void *state, const struct vnm_alert *alert)
     if (!alert->json) {
         return EINVAL;
     }
-    if (!syslog_wants(s, alert)) {
+    if (!su_filter_wants(&s->filter, alert)) {
         s->host->count(s->host, "filtered", 1);
         return 0;
     }

@@ -46,243 +46,34 @@
 #include <strings.h>
 #include <time.h>
 
+#include "alerting/sink-util.h"
 #include "vnmon/plugin.h"
-
-/* A growable output buffer.  After an allocation failure 'failed' is set
- * and further appends do nothing. */
-struct wbuf {
-    char *s;
-    size_t len;
-    size_t allocated;
-    bool failed;
-};
 
 /* The sink's state. */
 struct webhook {
     const struct vnm_host *host;
     const char *url;            /* The host's copy, valid until destroy(). */
     const char *template;       /* Null for the record itself. */
-    const char *tenant;         /* Null for every tenant. */
-    const char *types;          /* Null or "" for every type. */
-    enum vnm_severity min_severity;
+    struct su_filter filter;
     int64_t timeout_ms;
     int64_t retries;
     struct curl_slist *headers; /* Request headers. */
     CURL *curl;                 /* Reused, to keep connections alive. */
-    struct wbuf body;           /* Reused for every request. */
+    struct su_buf body;         /* Reused for every request. */
 };
-
-/* Output buffer. */
-
-static bool
-wbuf_reserve(struct wbuf *b, size_t n)
-{
-    if (b->failed) {
-        return false;
-    }
-    if (b->allocated - b->len < n + 1) {
-        size_t allocated = b->allocated ? b->allocated : 1024;
-        char *s;
-
-        while (allocated - b->len < n + 1) {
-            allocated *= 2;
-        }
-        s = realloc(b->s, allocated);
-        if (!s) {
-            b->failed = true;
-            return false;
-        }
-        b->s = s;
-        b->allocated = allocated;
-    }
-    return true;
-}
-
-/* Appends 'n' bytes at 'p', keeping the buffer NUL-terminated. */
-static void
-wbuf_put(struct wbuf *b, const void *p, size_t n)
-{
-    if (wbuf_reserve(b, n)) {
-        memcpy(b->s + b->len, p, n);
-        b->len += n;
-        b->s[b->len] = '\0';
-    }
-}
-
-static void
-wbuf_puts(struct wbuf *b, const char *s)
-{
-    wbuf_put(b, s, strlen(s));
-}
-
-static int
-wbuf_dump_cb(const char *buffer, size_t size, void *b_)
-{
-    wbuf_put(b_, buffer, size);
-    return 0;
-}
-
-/* Filters. */
-
-/* True if 'name' is an element of the comma-separated 'list' (spaces
- * around elements are ignored). */
-static bool
-list_contains(const char *list, const char *name)
-{
-    size_t len = strlen(name);
-    const char *p = list;
-
-    while (*p) {
-        const char *end = strchr(p, ',');
-        const char *e;
-
-        if (!end) {
-            end = p + strlen(p);
-        }
-        while (p < end && *p == ' ') {
-            p++;
-        }
-        for (e = end; e > p && e[-1] == ' '; e--) {
-            continue;
-        }
-        if ((size_t) (e - p) == len && !memcmp(p, name, len)) {
-            return true;
-        }
-        p = *end ? end + 1 : end;
-    }
-    return false;
-}
-
-/* Parses severity 'name' into '*sevp'.  Returns false if it is none. */
-static bool
-parse_severity(const char *name, enum vnm_severity *sevp)
-{
-    for (int s = VNM_SEV_INFO; s <= VNM_SEV_CRITICAL; s++) {
-        if (!strcmp(name, vnm_severity_name(s))) {
-            *sevp = s;
-            return true;
-        }
-    }
-    return false;
-}
-
-/* True if 'alert' passes the sink's tenant, severity and type filters. */
-static bool
-webhook_wants(const struct webhook *w, const struct vnm_alert *alert)
-{
-    if (w->tenant && (!alert->tenant || strcmp(w->tenant, alert->tenant))) {
-        return false;
-    }
-    if (alert->severity < w->min_severity) {
-        return false;
-    }
-    if (w->types && *w->types
-        && (!alert->kind || !list_contains(w->types, alert->kind))) {
-        return false;
-    }
-    return true;
-}
-
-/* Template. */
-
-/* Appends member 'value' of the record to 'b' as text. */
-static void
-put_text(struct wbuf *b, const json_t *value)
-{
-    char num[32];
-
-    switch (json_typeof(value)) {
-    case JSON_STRING:
-        wbuf_put(b, json_string_value(value), json_string_length(value));
-        break;
-    case JSON_INTEGER:
-        snprintf(num, sizeof num, "%" JSON_INTEGER_FORMAT,
-                 json_integer_value(value));
-        wbuf_puts(b, num);
-        break;
-    case JSON_REAL:
-        snprintf(num, sizeof num, "%g", json_real_value(value));
-        wbuf_puts(b, num);
-        break;
-    case JSON_TRUE:
-        wbuf_puts(b, "true");
-        break;
-    case JSON_FALSE:
-        wbuf_puts(b, "false");
-        break;
-    case JSON_ARRAY:
-        for (size_t i = 0; i < json_array_size(value); i++) {
-            if (i) {
-                wbuf_puts(b, "; ");
-            }
-            put_text(b, json_array_get(value, i));
-        }
-        break;
-    case JSON_NULL:
-    case JSON_OBJECT:
-    default:
-        break;
-    }
-}
-
-/* Expands template 't' with the members of 'record' into 'b'.  An unknown
- * field expands to nothing ("null" with |json); a "${" without "}" is
- * copied as it is. */
-static void
-expand_template(struct wbuf *b, const char *t, const json_t *record)
-{
-    while (*t) {
-        const char *start = strstr(t, "${");
-        const char *end;
-        char name[64];
-        size_t len;
-        bool as_json = false;
-        const json_t *value;
-
-        if (!start || !(end = strchr(start + 2, '}'))) {
-            wbuf_puts(b, t);
-            return;
-        }
-        wbuf_put(b, t, start - t);
-        len = end - (start + 2);
-        if (len >= 5 && !memcmp(end - 5, "|json", 5)) {
-            as_json = true;
-            len -= 5;
-        }
-        if (len >= sizeof name) {
-            len = sizeof name - 1;
-        }
-        memcpy(name, start + 2, len);
-        name[len] = '\0';
-        value = json_object_get(record, name);
-        if (as_json) {
-            if (value) {
-                json_dump_callback(value, wbuf_dump_cb, b,
-                                   JSON_COMPACT | JSON_ENCODE_ANY);
-            } else {
-                wbuf_puts(b, "null");
-            }
-        } else if (value) {
-            put_text(b, value);
-        }
-        t = end + 1;
-    }
-}
 
 /* Fills 'w->body' for 'alert'.  Returns 0, or EINVAL if the record is not
  * a JSON object. */
 static int
 format_body(struct webhook *w, const struct vnm_alert *alert)
 {
-    struct wbuf *b = &w->body;
+    struct su_buf *b = &w->body;
     json_error_t error;
     json_t *record;
 
-    b->len = 0;
-    b->failed = false;
-    wbuf_put(b, "", 0);
+    su_buf_clear(b);
     if (!w->template) {
-        wbuf_puts(b, alert->json);
+        su_buf_puts(b, alert->json);
         return 0;
     }
     record = json_loads(alert->json, 0, &error);
@@ -292,7 +83,7 @@ format_body(struct webhook *w, const struct vnm_alert *alert)
                      "(%s)", alert->id ? alert->id : "?", error.text);
         return EINVAL;
     }
-    expand_template(b, w->template, record);
+    su_expand_template(b, w->template, record, "", SU_TEMPLATE_JSON);
     json_decref(record);
     return 0;
 }
@@ -370,7 +161,8 @@ webhook_destroy(void *state)
         curl_easy_cleanup(w->curl);
     }
     curl_slist_free_all(w->headers);
-    free(w->body.s);
+    su_buf_destroy(&w->body);
+    su_filter_destroy(&w->filter);
     free(w);
     curl_global_cleanup();
 }
@@ -445,7 +237,7 @@ static int
 webhook_init(const struct vnm_host *host, const struct vnm_conf *conf,
              void **statep)
 {
-    const char *url, *headers, *template, *tenant, *types, *min_severity;
+    const char *url, *headers, *template;
     int64_t timeout_ms, retries;
     struct webhook *w;
     int error;
@@ -458,11 +250,7 @@ webhook_init(const struct vnm_host *host, const struct vnm_conf *conf,
         || (error = host->conf_string(host, conf, "headers", NULL,
                                       &headers))
         || (error = host->conf_string(host, conf, "template", NULL,
-                                      &template))
-        || (error = host->conf_string(host, conf, "tenant", NULL, &tenant))
-        || (error = host->conf_string(host, conf, "min_severity", "info",
-                                      &min_severity))
-        || (error = host->conf_string(host, conf, "types", NULL, &types))) {
+                                      &template))) {
         return error;
     }
     if (!url || !*url) {
@@ -482,14 +270,10 @@ webhook_init(const struct vnm_host *host, const struct vnm_conf *conf,
     w->host = host;
     w->url = url;
     w->template = template && *template ? template : NULL;
-    w->tenant = tenant && *tenant ? tenant : NULL;
-    w->types = types;
     w->timeout_ms = timeout_ms;
     w->retries = retries;
-    if (!parse_severity(min_severity, &w->min_severity)) {
-        host->log(host, VNM_LOG_ERR, "min_severity: \"%s\" is not info, low, "
-                  "medium, high or critical", min_severity);
-        error = EINVAL;
+    error = su_filter_init(&w->filter, host, conf);
+    if (error) {
         goto error;
     }
     error = add_headers(w, headers);
@@ -528,7 +312,7 @@ webhook_deliver(void *state, const struct vnm_alert *alert)
     if (!alert->json) {
         return EINVAL;
     }
-    if (!webhook_wants(w, alert)) {
+    if (!su_filter_wants(&w->filter, alert)) {
         w->host->count(w->host, "filtered", 1);
         return 0;
     }

@@ -8,6 +8,7 @@ tests_unit_test_sink_redis_stream_SOURCES = \
 	tests/unit/fake-host.c tests/unit/fake-host.h \
 	alerting/sink-redis-stream.c
 tests_unit_test_sink_redis_stream_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) \
-	$(HIREDIS_CFLAGS)
-tests_unit_test_sink_redis_stream_LDADD = lib/libvnmon-core.la \
+	$(HIREDIS_CFLAGS) $(JANSSON_CFLAGS)
+tests_unit_test_sink_redis_stream_LDADD = alerting/libsink-util.la \
+	lib/libvnmon-core.la \
 	$(CMOCKA_LIBS) $(HIREDIS_LIBS)

@@ -7,5 +7,7 @@ tests_unit_test_sink_syslog_SOURCES = \
 	tests/unit/test-sink-syslog.c \
 	tests/unit/fake-host.c tests/unit/fake-host.h \
 	alerting/sink-syslog.c
-tests_unit_test_sink_syslog_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
-tests_unit_test_sink_syslog_LDADD = lib/libvnmon-core.la $(CMOCKA_LIBS)
+tests_unit_test_sink_syslog_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) \
+	$(JANSSON_CFLAGS)
+tests_unit_test_sink_syslog_LDADD = alerting/libsink-util.la \
+	lib/libvnmon-core.la $(CMOCKA_LIBS)

@@ -511,7 +511,7 @@ test_bad_values(void **statep)
         { "address = unix:\n", "expected unix:PATH" },
         { "maxlen = -1\n", "maxlen" },
         { "username = u\n", "username needs a password" },
-        { "min_severity = urgent\n", "min_severity: urgent: expected" },
+        { "min_severity = urgent\n", "min_severity: \"urgent\" is not" },
     };
 
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {

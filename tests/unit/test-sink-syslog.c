@@ -526,7 +526,7 @@ test_bad_values(void **statep)
         { "address = udp:127.0.0.1\n", "expected unix:PATH or "
           "udp:HOST:PORT" },
         { "address = unix:\n", "expected unix:PATH or udp:HOST:PORT" },
-        { "min_severity = urgent\n", "min_severity: urgent: expected" },
+        { "min_severity = urgent\n", "min_severity: \"urgent\" is not" },
         { "app_name = \"a b\"\n", "app_name: \"a b\": expected" },
         { "timeout = 0\n", "timeout" },
     };

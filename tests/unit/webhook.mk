@@ -15,7 +15,8 @@ tests_unit_test_sink_webhook_SOURCES = \
 	alerting/sink-webhook.c
 tests_unit_test_sink_webhook_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) \
 	$(CURL_CFLAGS) $(JANSSON_CFLAGS)
-tests_unit_test_sink_webhook_LDADD = lib/libvnmon-core.la $(CMOCKA_LIBS) \
+tests_unit_test_sink_webhook_LDADD = alerting/libsink-util.la \
+	lib/libvnmon-core.la $(CMOCKA_LIBS) \
 	$(CURL_LIBS) $(JANSSON_LIBS)
 
 tests_unit_test_sink_email_SOURCES = \
@@ -25,5 +26,6 @@ tests_unit_test_sink_email_SOURCES = \
 	alerting/sink-email.c
 tests_unit_test_sink_email_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) \
 	$(CURL_CFLAGS) $(JANSSON_CFLAGS)
-tests_unit_test_sink_email_LDADD = lib/libvnmon-core.la $(CMOCKA_LIBS) \
+tests_unit_test_sink_email_LDADD = alerting/libsink-util.la \
+	lib/libvnmon-core.la $(CMOCKA_LIBS) \
 	$(CURL_LIBS) $(JANSSON_LIBS)
