@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "lib/flow-codec.h"
 #include "lib/util.h"
 
 bool
@@ -142,8 +143,7 @@ json_mac(const uint8_t mac[6])
     if (!memcmp(mac, zero, sizeof zero)) {
         return json_null();
     }
-    snprintf(text, sizeof text, "%02x:%02x:%02x:%02x:%02x:%02x",
-             mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
+    vnm_mac_format(mac, text);
     return json_string(text);
 }
 

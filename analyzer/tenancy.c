@@ -187,25 +187,6 @@ hash_addr(const struct vnm_addr *a)
 
 /* Parsing helpers. */
 
-static bool
-parse_mac(const char *s, uint8_t mac[6])
-{
-    unsigned int b[6];
-    char tail;
-
-    if (sscanf(s, "%x:%x:%x:%x:%x:%x%c", &b[0], &b[1], &b[2], &b[3], &b[4],
-               &b[5], &tail) != 6) {
-        return false;
-    }
-    for (int i = 0; i < 6; i++) {
-        if (b[i] > 255) {
-            return false;
-        }
-        mac[i] = (uint8_t) b[i];
-    }
-    return true;
-}
-
 /* Parses "ADDR" or "ADDR/LEN". */
 static bool
 parse_prefix(const char *s, struct vnm_prefix *p)
@@ -284,7 +265,7 @@ add_mac_item(const char *w, void *b_)
     struct binding *b = b_;
     uint8_t mac[6];
 
-    if (!parse_mac(w, mac) || b->n_macs >= MAX_LIST) {
+    if (!vnm_mac_parse(w, mac) || b->n_macs >= MAX_LIST) {
         return false;
     }
     b->macs = xrealloc(b->macs, (b->n_macs + 1) * sizeof *b->macs);
@@ -491,13 +472,8 @@ port_get(struct tenancy *t, const char *host_id, const char *name,
     struct tport *p = port_find(t, host_id, name);
 
     if (!p) {
-        /* Linear search too: the hash is rebuilt only by reindex(). */
-        for (size_t i = 0; i < t->n_ports; i++) {
-            if (!strcmp(t->ports[i]->name, name)
-                && !strcmp(t->ports[i]->host_id, host_id)) {
-                return t->ports[i];
-            }
-        }
+        uint32_t h = hash_name(host_id, name) & (t->n_buckets - 1);
+
         p = xzalloc(sizeof *p);
         p->host_id = xstrdup(host_id);
         p->name = xstrdup(name);
@@ -506,6 +482,9 @@ port_get(struct tenancy *t, const char *host_id, const char *name,
         p->changed_ms = now_ms;
         t->ports = xrealloc(t->ports, (t->n_ports + 1) * sizeof *t->ports);
         t->ports[t->n_ports++] = p;
+        /* In the hash at once; reindex() resizes it and builds the views. */
+        p->next = t->by_name[h];
+        t->by_name[h] = p;
     }
     return p;
 }
@@ -961,38 +940,28 @@ tenancy_configure(struct tenancy *t, const struct vnm_config *config)
         }
     }
     if (*inventory) {
-        struct vnm_config *file;
+        FILE *stream = fopen(inventory, "r");
+        char *text = NULL;
+        size_t size = 0;
+        char buf[4096];
+        size_t n;
+        FILE *mem;
 
-        t->inventory_path = xstrdup(inventory);
-        error = vnm_config_load(inventory, &file);
-        if (error) {
-            char *e = vnm_conf_error(ten, "inventory", "%s", error);
-
-            free(error);
-            return e;
+        if (!stream) {
+            return vnm_conf_error(ten, "inventory", "%s: cannot open (%s)",
+                                  inventory, strerror(errno));
         }
-        vnm_config_destroy(file);
-        {
-            FILE *stream = fopen(inventory, "r");
-            char *text = NULL;
-            size_t size = 0;
-
-            if (stream) {
-                FILE *mem = open_memstream(&text, &size);
-                char buf[4096];
-                size_t n;
-
-                while ((n = fread(buf, 1, sizeof buf, stream)) > 0) {
-                    fwrite(buf, 1, n, mem);
-                }
-                fclose(mem);
-                fclose(stream);
-            }
-            error = tenancy_load_inventory(t, inventory, text ? text : "");
-            free(text);
-            if (error) {
-                return error;
-            }
+        mem = open_memstream(&text, &size);
+        while ((n = fread(buf, 1, sizeof buf, stream)) > 0) {
+            fwrite(buf, 1, n, mem);
+        }
+        fclose(mem);
+        fclose(stream);
+        t->inventory_path = xstrdup(inventory);
+        error = tenancy_load_inventory(t, inventory, text);
+        free(text);
+        if (error) {
+            return error;
         }
     }
     return NULL;
@@ -1347,11 +1316,11 @@ learn_end(struct tenancy *t, const char *host_id,
         && !is_multicast_mac(end->mac)) {
         char mac[18];
 
-        add_mac_item((snprintf(mac, sizeof mac,
-                               "%02x:%02x:%02x:%02x:%02x:%02x", end->mac[0],
-                               end->mac[1], end->mac[2], end->mac[3],
-                               end->mac[4], end->mac[5]), mac),
-                     &p->learned);
+        p->learned.macs = xrealloc(p->learned.macs,
+                                   (p->learned.n_macs + 1)
+                                   * sizeof *p->learned.macs);
+        memcpy(p->learned.macs[p->learned.n_macs++], end->mac, 6);
+        vnm_mac_format(end->mac, mac);
         learned = true;
         VNM_INFO("port %s of host %s: learned MAC %s", p->name, host_id, mac);
     }
@@ -1419,11 +1388,10 @@ tenancy_learned_to_json(const struct tenancy *t, const char *host_id)
         macs = json_array();
         ips = json_array();
         for (size_t j = 0; j < p->learned.n_macs; j++) {
-            const uint8_t *m = p->learned.macs[j];
+            char mac[18];
 
-            json_array_append_new(macs, json_sprintf(
-                                      "%02x:%02x:%02x:%02x:%02x:%02x", m[0],
-                                      m[1], m[2], m[3], m[4], m[5]));
+            vnm_mac_format(p->learned.macs[j], mac);
+            json_array_append_new(macs, json_string(mac));
         }
         for (size_t j = 0; j < p->learned.n_ips; j++) {
             char buf[64];

@@ -69,6 +69,7 @@ enum {
 /* One agent's flow stream. */
 struct stream {
     char *key;                  /* "vnm:{HOST}:flows". */
+    char host[VNM_ID_SIZE];     /* HOST, given to its records. */
     bool group_ready;           /* Consumer group exists. */
     bool reread;                /* This consumer's pending entries are to
                                  * be read again, from 'pending_cursor',
@@ -121,16 +122,7 @@ analyzer_net_flow(struct analyzer *a, const struct stream *s,
                   struct vnm_flow *flow)
 {
     if (!flow->host[0]) {
-        /* "vnm:{HOST}:flows" */
-        const char *open = strchr(s->key, '{');
-        const char *close = open ? strchr(open, '}') : NULL;
-
-        if (close) {
-            size_t n = (size_t) (close - open);   /* Length + 1. */
-
-            vnm_strlcpy(flow->host, open + 1,
-                        n < sizeof flow->host ? n : sizeof flow->host);
-        }
+        vnm_strlcpy(flow->host, s->host, sizeof flow->host);
     }
     if (tenancy_learn(a->tenancy, flow, vnm_time_wall_ms())) {
         net_sync_learned(a->net_sync, flow->host);
@@ -170,6 +162,7 @@ discover_streams(struct analyzer *a)
         const char *slash = member ? strrchr(member, '/') : NULL;
         char *key;
         bool known = false;
+        size_t n;
 
         if (!slash || strcmp(slash + 1, "agent")) {
             continue;
@@ -184,11 +177,15 @@ discover_streams(struct analyzer *a)
         }
         a->streams = xrealloc(a->streams,
                               (a->n_streams + 1) * sizeof *a->streams);
-        a->streams[a->n_streams++] = (struct stream) {
+        a->streams[a->n_streams] = (struct stream) {
             .key = key,
             .reread = true,
             .pending_cursor = "0",
         };
+        n = (size_t) (slash - member) + 1;         /* HOST and its NUL. */
+        vnm_strlcpy(a->streams[a->n_streams].host, member,
+                    n < VNM_ID_SIZE ? n : VNM_ID_SIZE);
+        a->n_streams++;
         VNM_INFO("reading flow records from %s", key);
     }
     json_decref(members);

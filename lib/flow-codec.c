@@ -132,8 +132,8 @@ vnm_addr_parse(const char *s, struct vnm_addr *a)
     return false;
 }
 
-static void
-format_mac(const uint8_t mac[6], char buf[18])
+void
+vnm_mac_format(const uint8_t mac[6], char buf[18])
 {
     static const char hex[] = "0123456789abcdef";
 
@@ -144,8 +144,8 @@ format_mac(const uint8_t mac[6], char buf[18])
     }
 }
 
-static bool
-parse_mac(const char *s, uint8_t mac[6])
+bool
+vnm_mac_parse(const char *s, uint8_t mac[6])
 {
     unsigned int b[6];
     char extra;
@@ -256,7 +256,7 @@ end_to_json(const struct vnm_flow_end *e)
     json_t *j;
 
     vnm_addr_format(&e->ip, ip, sizeof ip);
-    format_mac(e->mac, mac);
+    vnm_mac_format(e->mac, mac);
     j = json_pack("{s:s, s:i, s:s, s:I, s:I, s:i}",
                   "ip", ip, "port", (int) e->port, "mac", mac,
                   "packets", u64(e->packets), "bytes", u64(e->bytes),
@@ -358,7 +358,7 @@ ctl_to_json(const struct vnm_flow_ctl *c)
             c->arp, arp_names, VNM_ARRAY_SIZE(arp_names)));
     }
     if (ctl_has_arp_sha(c)) {
-        format_mac(c->arp_sha, buf);
+        vnm_mac_format(c->arp_sha, buf);
         json_object_set_new(j, "arp_sha", json_string(buf));
     }
     if (c->nd) {
@@ -369,7 +369,7 @@ ctl_to_json(const struct vnm_flow_ctl *c)
         json_object_set_new(j, "nd_flags", json_integer(c->nd_flags));
     }
     if (c->has_nd_lladdr) {
-        format_mac(c->nd_lladdr, buf);
+        vnm_mac_format(c->nd_lladdr, buf);
         json_object_set_new(j, "nd_lladdr", json_string(buf));
     }
     if (ctl_has_nd_target(c)) {
@@ -583,7 +583,7 @@ out_end(struct out *o, const struct vnm_flow_end *e)
     char ip[64], mac[18];
 
     vnm_addr_format(&e->ip, ip, sizeof ip);
-    format_mac(e->mac, mac);
+    vnm_mac_format(e->mac, mac);
     OUT_LIT(o, "{\"ip\":");
     out_str(o, ip);
     OUT_LIT(o, ",\"port\":");
@@ -661,7 +661,7 @@ out_ctl(struct out *o, const char *name, const struct vnm_flow_ctl *c)
     }
     if (ctl_has_arp_sha(c)) {
         out_key(o, &first, "arp_sha");
-        format_mac(c->arp_sha, buf);
+        vnm_mac_format(c->arp_sha, buf);
         out_str(o, buf);
     }
     if (c->nd) {
@@ -674,7 +674,7 @@ out_ctl(struct out *o, const char *name, const struct vnm_flow_ctl *c)
     }
     if (c->has_nd_lladdr) {
         out_key(o, &first, "nd_lladdr");
-        format_mac(c->nd_lladdr, buf);
+        vnm_mac_format(c->nd_lladdr, buf);
         out_str(o, buf);
     }
     if (ctl_has_nd_target(c)) {
@@ -855,7 +855,7 @@ end_from_json(const json_t *j, struct vnm_flow_end *e)
     if (ip[0] && !vnm_addr_parse(ip, &e->ip)) {
         return xasprintf("\"ip\": bad address \"%s\"", ip);
     }
-    if (!parse_mac(mac, e->mac)) {
+    if (!vnm_mac_parse(mac, e->mac)) {
         return xasprintf("\"mac\": bad MAC \"%s\"", mac);
     }
     if ((error = get_uint(j, "port", UINT16_MAX, &v))) {
@@ -916,7 +916,8 @@ get_opt_mac(const json_t *j, const char *key, uint8_t mac[6], bool *present)
     const json_t *v = json_object_get(j, key);
 
     *present = v != NULL;
-    if (v && (!json_is_string(v) || !parse_mac(json_string_value(v), mac))) {
+    if (v && (!json_is_string(v)
+              || !vnm_mac_parse(json_string_value(v), mac))) {
         return xasprintf("\"%s\": not a MAC", key);
     }
     return NULL;

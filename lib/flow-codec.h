@@ -51,6 +51,12 @@ char *vnm_addr_format(const struct vnm_addr *a, char *buf, size_t size);
 /* Parses an IPv4 or IPv6 address.  Returns false if malformed. */
 bool vnm_addr_parse(const char *s, struct vnm_addr *a);
 
+/* Formats 'mac' as "aa:bb:cc:dd:ee:ff" into 'buf'. */
+void vnm_mac_format(const uint8_t mac[6], char buf[18]);
+/* Parses "aa:bb:cc:dd:ee:ff" (hex digits, either case).  Returns false if
+ * malformed. */
+bool vnm_mac_parse(const char *s, uint8_t mac[6]);
+
 /* The bytes of 'a' that hold its address: 4, 16, or 0 without family. */
 static inline size_t
 vnm_addr_size(const struct vnm_addr *a)
