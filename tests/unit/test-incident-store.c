@@ -685,6 +685,58 @@ test_tenant_keys(void **state)
     fixture_uninit(&f);
 }
 
+/* Issue 5: tenants cannot write or delete their incidents.  A tenant
+ * given read-only access to its key space (what `vnmonctl tenant add`
+ * grants: %R~vnm:t:TENANT:*) reads its incident, its index and its
+ * events, and every write or delete is refused by Redis: nothing of an
+ * incident lies outside that read-only pattern. */
+static void
+test_tenant_read_only(void **state)
+{
+    static const char *const writes[] = {
+        "HSET %s count 0",
+        "DEL %s",
+        "EXPIRE %s 1",
+        "ZREM vnm:t:tenant1:alerts %s",
+        "XADD vnm:t:tenant1:alerts:events * r %s",
+    };
+    struct test_alert ta;
+    struct fixture f;
+    struct vnm_redis *tenant;
+    json_t *reply = NULL;
+    char *key, *record;
+
+    fixture_init(&f, 100);
+    test_alert_init(&ta, "port-scan", "hv1/t1vm1", "tenant1");
+    assert_int_equal(incident_store_merge(f.store, &ta.alert, now0()), 0);
+    key = incident_key("tenant1", "inc-1");
+    json_decref(q(f.redis, "ACL SETUSER t1 reset on >pw %%R~vnm:t:tenant1:* "
+                  "+@all"));
+
+    tenant = redis_connect(server.address);
+    json_decref(q(tenant, "AUTH t1 pw"));
+    record = hget(tenant, key, "record");
+    assert_non_null(record);
+    assert_int_equal(qint(tenant, "ZCARD vnm:t:tenant1:alerts"), 1);
+    json_decref(q(tenant, "XRANGE vnm:t:tenant1:alerts:events - +"));
+    for (size_t i = 0; i < sizeof writes / sizeof writes[0]; i++) {
+        assert_int_equal(vnm_redis_query(tenant, &reply, writes[i], key),
+                         EIO);
+        assert_true(json_is_string(reply));
+        assert_non_null(strstr(json_string_value(reply), "NOPERM"));
+        json_decref(reply);
+        reply = NULL;
+    }
+    /* Unchanged. */
+    assert_int_equal(qint(f.redis, "EXISTS %s", key), 1);
+    assert_int_equal(qint(f.redis, "ZCARD vnm:t:tenant1:alerts"), 1);
+    free(record);
+    free(key);
+    vnm_redis_destroy(tenant);
+    json_decref(q(f.redis, "ACL DELUSER t1"));
+    fixture_uninit(&f);
+}
+
 static const char *
 jstr(const json_t *o, const char *key)
 {
@@ -989,6 +1041,7 @@ main(void)
         cmocka_unit_test_setup(test_two_stores, setup_test),
         cmocka_unit_test_setup(test_retention, setup_test),
         cmocka_unit_test_setup(test_tenant_keys, setup_test),
+        cmocka_unit_test_setup(test_tenant_read_only, setup_test),
         cmocka_unit_test_setup(test_record_fields, setup_test),
         cmocka_unit_test(test_record_nulls),
         cmocka_unit_test_setup(test_severity_max, setup_test),
