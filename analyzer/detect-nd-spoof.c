@@ -197,38 +197,27 @@ static int
 nd_spoof_init(const struct vnm_host *host, const struct vnm_conf *conf,
               void **statep)
 {
-    const char *severity_name;
+    struct du_deltas *deltas;
     enum vnm_severity severity;
     bool check_link_local;
-    int64_t max_flows;
     struct nd_spoof *s;
     int error;
 
-    if ((error = host->conf_string(host, conf, "severity", "high",
-                                   &severity_name))
-        || (error = host->conf_bool(host, conf, "check_link_local", false,
-                                    &check_link_local))
-        || (error = host->conf_int(host, conf, "max_flows", 16384, 16,
-                                   10000000, &max_flows))) {
+    if ((error = host->conf_bool(host, conf, "check_link_local", false,
+                                 &check_link_local))) {
         return error;
     }
-    if ((error = du_check_severity(host, "severity", severity_name,
-                                   &severity))) {
-        return error;
-    }
-    if ((error = du_require_net(host))) {
+    if ((error = du_init_common(host, conf, "high", 16384, true, &severity,
+                                &deltas))) {
         return error;
     }
 
     s = calloc(1, sizeof *s);
     if (!s) {
+        du_deltas_destroy(deltas);
         return ENOMEM;
     }
-    s->deltas = du_deltas_create(max_flows);
-    if (!s->deltas) {
-        free(s);
-        return ENOMEM;
-    }
+    s->deltas = deltas;
     s->host = host;
     s->severity = severity;
     s->check_link_local = check_link_local;

@@ -435,6 +435,37 @@ du_require_net(const struct vnm_host *host)
     return 0;
 }
 
+int
+du_init_common(const struct vnm_host *host, const struct vnm_conf *conf,
+               const char *dflt_severity, int64_t dflt_max_flows,
+               bool need_net, enum vnm_severity *severityp,
+               struct du_deltas **deltasp)
+{
+    const char *severity_name;
+    enum vnm_severity severity;
+    struct du_deltas *deltas;
+    int64_t max_flows;
+    int error;
+
+    if ((error = host->conf_string(host, conf, "severity", dflt_severity,
+                                   &severity_name))
+        || (error = host->conf_int(host, conf, "max_flows", dflt_max_flows,
+                                   16, 10000000, &max_flows))
+        || (error = du_check_severity(host, "severity", severity_name,
+                                      &severity))
+        || (need_net && (error = du_require_net(host)))) {
+        return error;
+    }
+
+    deltas = du_deltas_create((size_t) max_flows);
+    if (!deltas) {
+        return ENOMEM;
+    }
+    *severityp = severity;
+    *deltasp = deltas;
+    return 0;
+}
+
 bool
 du_addr_is_unspecified(const struct vnm_addr *a)
 {

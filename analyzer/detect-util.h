@@ -22,6 +22,7 @@
 #include "vnmon/alert.h"
 #include "vnmon/flow.h"
 
+struct du_deltas;
 struct vnm_conf;
 struct vnm_host;
 struct vnm_port;
@@ -67,6 +68,18 @@ int du_conf_severity(const struct vnm_host *host, const struct vnm_conf *conf,
 /* Returns 0 if 'host' lends a network view (host->net), else ENOTSUP after
  * logging that the detector needs one. */
 int du_require_net(const struct vnm_host *host);
+
+/* The common part of a detector's init(): reads "severity" of 'conf'
+ * (default 'dflt_severity', checked as du_check_severity() does) into
+ * '*severityp' and "max_flows" (default 'dflt_max_flows', 16 to
+ * 10000000), checks with du_require_net() that 'host' lends a network view
+ * if 'need_net', and creates a du_deltas tracker of max_flows flows in
+ * '*deltasp' (the caller destroys it).  Returns 0, or a positive errno
+ * value (logged, except ENOMEM) after changing nothing. */
+int du_init_common(const struct vnm_host *host, const struct vnm_conf *conf,
+                   const char *dflt_severity, int64_t dflt_max_flows,
+                   bool need_net, enum vnm_severity *severityp,
+                   struct du_deltas **deltasp);
 
 /* True if 'a' is 0.0.0.0 or :: (or has no family). */
 bool du_addr_is_unspecified(const struct vnm_addr *a);

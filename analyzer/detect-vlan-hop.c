@@ -294,8 +294,8 @@ static int
 vlan_hop_init(const struct vnm_host *host, const struct vnm_conf *conf,
               void **statep)
 {
-    int64_t max_tags, max_flows;
-    const char *severity_name;
+    struct du_deltas *deltas;
+    int64_t max_tags;
     enum vnm_severity severity;
     bool priority_tags;
     struct vlan_hop *vh;
@@ -304,27 +304,20 @@ vlan_hop_init(const struct vnm_host *host, const struct vnm_conf *conf,
     if ((error = host->conf_int(host, conf, "max_tags", 1, 1,
                                 VNM_MAX_VLAN_TAGS - 1, &max_tags))
         || (error = host->conf_bool(host, conf, "priority_tags", true,
-                                    &priority_tags))
-        || (error = host->conf_string(host, conf, "severity", "high",
-                                      &severity_name))
-        || (error = host->conf_int(host, conf, "max_flows", 16384, 16,
-                                   10000000, &max_flows))) {
+                                    &priority_tags))) {
         return error;
     }
-    if ((error = du_check_severity(host, "severity", severity_name,
-                                   &severity))) {
+    if ((error = du_init_common(host, conf, "high", 16384, false, &severity,
+                                &deltas))) {
         return error;
     }
 
     vh = calloc(1, sizeof *vh);
     if (!vh) {
+        du_deltas_destroy(deltas);
         return ENOMEM;
     }
-    vh->deltas = du_deltas_create((size_t) max_flows);
-    if (!vh->deltas) {
-        free(vh);
-        return ENOMEM;
-    }
+    vh->deltas = deltas;
     vh->host = host;
     vh->net = VNM_HOST_HAS(host, net) ? host->net : NULL;
     vh->max_tags = max_tags;
