@@ -2,8 +2,10 @@
 # each, installed in $(pkglibdir), exporting only "vnm_plugin".
 pkglib_LTLIBRARIES += alerting/sink-jsonl.la
 alerting_sink_jsonl_la_SOURCES = alerting/sink-jsonl.c
-alerting_sink_jsonl_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden
+alerting_sink_jsonl_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden \
+	$(JANSSON_CFLAGS)
 alerting_sink_jsonl_la_LDFLAGS = $(PLUGIN_LDFLAGS)
+alerting_sink_jsonl_la_LIBADD = alerting/libsink-util.la $(JANSSON_LIBS)
 
 pkglib_LTLIBRARIES += alerting/sink-syslog.la
 alerting_sink_syslog_la_SOURCES = alerting/sink-syslog.c

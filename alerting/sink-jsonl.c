@@ -9,8 +9,10 @@
  *   path      file to append to; required.
  *   fsync     fsync() after every line (bool, default false).
  *   max_size  bytes; when a line would make the file bigger, the file is
- *             first renamed to PATH.1 (one generation kept) and a new one
- *             started.  0, the default, means no limit.
+ *             first rotated (PATH becomes PATH.1, PATH.1 becomes PATH.2...)
+ *             and a new one started.  0, the default, means no limit.
+ *   keep      rotated files kept, PATH.1 to PATH.KEEP (default 10, 1 to
+ *             1000); the oldest beyond that is deleted at a rotation.
  *
  * Each line is the incident's alert record as the host built it
  * (alert->json, documented in doc/alerts.md), followed by a newline.  It
@@ -36,75 +38,31 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "alerting/sink-util.h"
 #include "vnmon/plugin.h"
-
-/* A growable output buffer.  After an allocation failure 'failed' is set
- * and further appends do nothing. */
-struct jbuf {
-    char *s;
-    size_t len;
-    size_t allocated;
-    bool failed;
-};
 
 /* The sink's state. */
 struct jsonl {
     const struct vnm_host *host;
     const char *path;           /* The host's copy, valid until destroy(). */
-    char *old_path;             /* PATH.1. */
     bool fsync;
     uint64_t max_size;          /* 0 for no limit. */
+    int keep;                   /* Rotated generations kept. */
     int fd;                     /* Open on 'path', or -1 after a failed
                                  * reopen. */
     bool broken;                /* The last open failed (logged once). */
     bool rotate_failed;         /* The last rotation failed (logged once). */
     uint64_t size;              /* Bytes in the file behind 'fd'. */
-    struct jbuf line;           /* Reused for every line. */
+    struct su_buf line;           /* Reused for every line. */
 };
-
-/* Output buffer. */
-
-static bool
-jbuf_reserve(struct jbuf *b, size_t n)
-{
-    if (b->failed) {
-        return false;
-    }
-    if (b->allocated - b->len < n) {
-        size_t allocated = b->allocated ? b->allocated : 1024;
-        char *s;
-
-        while (allocated - b->len < n) {
-            allocated *= 2;
-        }
-        s = realloc(b->s, allocated);
-        if (!s) {
-            b->failed = true;
-            return false;
-        }
-        b->s = s;
-        b->allocated = allocated;
-    }
-    return true;
-}
-
-static void
-jbuf_put(struct jbuf *b, const void *p, size_t n)
-{
-    if (jbuf_reserve(b, n)) {
-        memcpy(b->s + b->len, p, n);
-        b->len += n;
-    }
-}
 
 /* The line: the alert record and a newline, into 'b'. */
 static void
-format_alert(struct jbuf *b, const struct vnm_alert *alert)
+format_alert(struct su_buf *b, const struct vnm_alert *alert)
 {
-    b->len = 0;
-    b->failed = false;
-    jbuf_put(b, alert->json, strlen(alert->json));
-    jbuf_put(b, "\n", 1);
+    su_buf_clear(b);
+    su_buf_puts(b, alert->json);
+    su_buf_put(b, "\n", 1);
 }
 
 /* The file. */
@@ -163,19 +121,53 @@ jsonl_close(struct jsonl *j)
     }
 }
 
-/* Renames the file to PATH.1 and starts a new one.  On failure, goes on
- * with the file it has. */
+/* Returns "PATH.N", malloc'd, or null if out of memory. */
+static char *
+generation_path(const struct jsonl *j, int n)
+{
+    size_t size = strlen(j->path) + 16;
+    char *s = malloc(size);
+
+    if (s) {
+        snprintf(s, size, "%s.%d", j->path, n);
+    }
+    return s;
+}
+
+/* Renames PATH.N to PATH.N+1 for N = keep - 1 down to 1 (PATH.KEEP, the
+ * oldest, is replaced), then the file to PATH.1, and starts a new one.  If
+ * the file itself cannot be renamed, goes on with it. */
 static void
 jsonl_rotate(struct jsonl *j)
 {
-    if (rename(j->path, j->old_path)) {
+    char *to = generation_path(j, j->keep);
+    int error = to ? 0 : ENOMEM;
+
+    for (int n = j->keep - 1; !error && n >= 1; n--) {
+        char *from = generation_path(j, n);
+
+        if (!from) {
+            error = ENOMEM;
+        } else if (rename(from, to) && errno != ENOENT) {
+            j->host->log(j->host, VNM_LOG_WARN, "%s: cannot rotate to %s "
+                         "(%s)", from, to, strerror(errno));
+        }
+        free(to);
+        to = from;
+    }
+    if (!error && rename(j->path, to)) {
+        error = errno;
+    }
+    if (error) {
         j->host->log(j->host, j->rotate_failed ? VNM_LOG_DBG : VNM_LOG_WARN,
-                     "%s: cannot rotate to %s (%s)", j->path, j->old_path,
-                     strerror(errno));
+                     "%s: cannot rotate to %s.1 (%s)", j->path, j->path,
+                     strerror(error));
         j->host->count(j->host, "rotate_errors", 1);
         j->rotate_failed = true;
+        free(to);
         return;
     }
+    free(to);
     j->rotate_failed = false;
     jsonl_close(j);
     jsonl_open(j, VNM_LOG_WARN);
@@ -190,8 +182,7 @@ jsonl_destroy(void *state)
     struct jsonl *j = state;
 
     jsonl_close(j);
-    free(j->line.s);
-    free(j->old_path);
+    su_buf_destroy(&j->line);
     free(j);
 }
 
@@ -201,14 +192,16 @@ jsonl_init(const struct vnm_host *host, const struct vnm_conf *conf,
 {
     const char *path;
     struct jsonl *j;
-    int64_t max_size;
+    int64_t max_size, keep;
     bool use_fsync;
     int error;
 
     if ((error = host->conf_string(host, conf, "path", NULL, &path))
         || (error = host->conf_bool(host, conf, "fsync", false, &use_fsync))
         || (error = host->conf_int(host, conf, "max_size", 0, 0, INT64_MAX,
-                                   &max_size))) {
+                                   &max_size))
+        || (error = host->conf_int(host, conf, "keep", 10, 1, 1000,
+                                   &keep))) {
         return error;
     }
     if (!path || !*path) {
@@ -225,14 +218,8 @@ jsonl_init(const struct vnm_host *host, const struct vnm_conf *conf,
     j->path = path;
     j->fsync = use_fsync;
     j->max_size = max_size;
+    j->keep = keep;
     j->fd = -1;
-    j->old_path = malloc(strlen(path) + sizeof ".1");
-    if (!j->old_path) {
-        error = ENOMEM;
-        goto error;
-    }
-    memcpy(j->old_path, path, strlen(path));
-    memcpy(j->old_path + strlen(path), ".1", sizeof ".1");
 
     error = jsonl_open(j, VNM_LOG_ERR);
     if (error) {

@@ -15,8 +15,8 @@ tests_unit_test_sink_jsonl_SOURCES = \
 	alerting/sink-jsonl.c
 tests_unit_test_sink_jsonl_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) \
 	$(JANSSON_CFLAGS)
-tests_unit_test_sink_jsonl_LDADD = lib/libvnmon-core.la $(CMOCKA_LIBS) \
-	$(JANSSON_LIBS)
+tests_unit_test_sink_jsonl_LDADD = alerting/libsink-util.la \
+	lib/libvnmon-core.la $(CMOCKA_LIBS) $(JANSSON_LIBS)
 
 tests_unit_test_detect_scan_SOURCES = \
 	tests/unit/test-detect-scan.c \

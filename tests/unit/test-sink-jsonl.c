@@ -375,6 +375,7 @@ test_bad_values(void **statep)
     } cases[] = {
         { "path = /x\nmax_size = -1\n", "test.conf:3: max_size: " },
         { "path = /x\nmax_size = big\n", "test.conf:3: max_size: " },
+        { "path = /x\nkeep = 0\n", "test.conf:3: keep: " },
         { "path = /x\nfsync = maybe\n", "test.conf:3: fsync: " },
     };
 
@@ -459,24 +460,24 @@ test_unwritable_path(void **statep)
     scratch_uninit(&s);
 }
 
-/* With max_size, the file is renamed to PATH.1 before a line would make it
- * bigger: one generation is kept, and no file exceeds the limit. */
+/* With max_size, the file is rotated before a line would make it bigger:
+ * PATH.1 is the newest generation, 'keep' of them are kept, no file
+ * exceeds the limit, and no line is lost or repeated across them. */
 static void
 test_rotation(void **statep)
 {
     struct full_alert fa;
     struct scratch s;
     struct fake_host *fh;
-    json_t **lines, **old_lines;
-    size_t n_lines, n_old_lines;
     struct stat st;
     void *state;
     size_t line_size;
+    uint64_t next;
 
     scratch_init(&s);
     full_alert_init(&fa);
 
-    /* Learn the size of one line.  Counts 10..19 keep it. */
+    /* Learn the size of one line.  Counts 10..99 keep it. */
     full_alert_set_json(&fa, "inc-1", 10);
     fh = sink_start(s.path, "", &state);
     assert_int_equal(vnm_plugin.sink->deliver(state, &fa.alert), 0);
@@ -486,9 +487,11 @@ test_rotation(void **statep)
     line_size = st.st_size;
     assert_int_equal(unlink(s.path), 0);
 
-    /* Room for 3 lines per file; write 10. */
+    /* Room for 3 lines per file, 4 generations kept; write 12: PATH.3 to
+     * PATH.1 full, 1 in PATH. */
     {
-        char *keys = xasprintf("max_size = %zu\n", 3 * line_size + 10);
+        char *keys = xasprintf("max_size = %zu\nkeep = 4\n",
+                               3 * line_size + 10);
 
         fh = sink_start(s.path, keys, &state);
         free(keys);
@@ -501,20 +504,54 @@ test_rotation(void **statep)
     }
     assert_int_equal(fake_host_counter(fh, "delivered"), 10);
     assert_int_equal(fake_host_counter(fh, "rotations"), 3);
+
+    /* Oldest first: PATH.3, PATH.2, PATH.1, PATH hold 10..19 in order. */
+    next = 10;
+    for (int gen = 3; gen >= 0; gen--) {
+        char *path = gen ? xasprintf("%s.%d", s.path, gen) : xstrdup(s.path);
+        json_t **lines;
+        size_t n_lines;
+
+        read_lines(path, &lines, &n_lines);
+        assert_int_equal(n_lines, gen ? 3 : 1);
+        for (size_t i = 0; i < n_lines; i++) {
+            assert_int_equal(jint(lines[i], "count"), next++);
+        }
+        free_lines(lines, n_lines);
+        free(path);
+    }
+    assert_int_equal(next, 20);
+
+    /* Six more: two more rotations, PATH.4 appears, and at the next one
+     * the oldest generation (10..12) goes, as 'keep' says. */
+    for (int i = 20; i < 26; i++) {
+        full_alert_set_json(&fa, "inc-1", (uint64_t) i);
+        assert_int_equal(vnm_plugin.sink->deliver(state, &fa.alert), 0);
+    }
+    assert_int_equal(fake_host_counter(fh, "rotations"), 5);
+    {
+        char *p5 = xasprintf("%s.5", s.path);
+        char *p4 = xasprintf("%s.4", s.path);
+        json_t **lines;
+        size_t n_lines;
+
+        assert_int_equal(stat(p5, &st), -1);
+        read_lines(p4, &lines, &n_lines);
+        assert_int_equal(n_lines, 3);
+        assert_int_equal(jint(lines[0], "count"), 13);
+        free_lines(lines, n_lines);
+        unlink(p4);
+        free(p4);
+        free(p5);
+    }
     vnm_plugin.destroy(state);
     fake_host_destroy(fh);
+    for (int gen = 1; gen <= 3; gen++) {
+        char *path = xasprintf("%s.%d", s.path, gen);
 
-    /* The 7th to 9th lines in PATH.1, the 10th in PATH. */
-    read_lines(s.old_path, &old_lines, &n_old_lines);
-    read_lines(s.path, &lines, &n_lines);
-    assert_int_equal(n_old_lines, 3);
-    assert_int_equal(n_lines, 1);
-    for (size_t i = 0; i < 3; i++) {
-        assert_int_equal(jint(old_lines[i], "count"), 16 + i);
+        unlink(path);
+        free(path);
     }
-    assert_int_equal(jint(lines[0], "count"), 19);
-    free_lines(lines, n_lines);
-    free_lines(old_lines, n_old_lines);
     scratch_uninit(&s);
 }
 
