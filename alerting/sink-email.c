@@ -16,10 +16,6 @@
  *                 (${tenant})".
  *   timeout       bound on one delivery, all recipients (duration, default
  *                 5s).
- *   tenant        deliver only this tenant's incidents (default: all).
- *   min_severity  deliver only incidents at least this severe (default
- *                 info).
- *   types         comma-separated alert types to deliver (default: all).
  *
  * A recipient that the server refuses with a 5xx reply is a permanent
  * failure; a connection failure, a timeout or a 4xx reply is transient.  If
@@ -57,7 +53,6 @@ struct email {
     const char *from;           /* destroy(). */
     const char *to;
     const char *subject;
-    struct su_filter filter;
     int64_t timeout_ms;
     CURL *curl;
     struct su_buf msg;          /* The message being sent. */
@@ -275,7 +270,6 @@ email_destroy(void *state)
         curl_easy_cleanup(e->curl);
     }
     su_buf_destroy(&e->msg);
-    su_filter_destroy(&e->filter);
     free(e);
     curl_global_cleanup();
 }
@@ -325,10 +319,6 @@ email_init(const struct vnm_host *host, const struct vnm_conf *conf,
     e->to = to;
     e->subject = subject;
     e->timeout_ms = timeout_ms;
-    error = su_filter_init(&e->filter, host, conf);
-    if (error) {
-        goto error;
-    }
     e->curl = curl_easy_init();
     if (!e->curl) {
         error = ENOMEM;
@@ -363,10 +353,6 @@ email_deliver(void *state, const struct vnm_alert *alert)
 
     if (!alert->json) {
         return EINVAL;
-    }
-    if (!su_filter_wants(&e->filter, alert)) {
-        e->host->count(e->host, "filtered", 1);
-        return 0;
     }
     record = json_loads(alert->json, 0, &jerror);
     if (!json_is_object(record)) {

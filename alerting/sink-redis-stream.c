@@ -13,10 +13,6 @@
  *   password      AUTH password (default: none, no AUTH).
  *   maxlen        approximate length each stream is trimmed to
  *                 (XADD MAXLEN ~), default 100000; 0 for no trimming.
- *   tenant        deliver only this tenant's incidents (default: all).
- *   min_severity  deliver only incidents at least this severe (info, low,
- *                 medium, high, critical; default info).
- *   types         comma-separated alert types to deliver (default: all).
  *   timeout       the longest a delivery may block: connecting, and each
  *                 command (default 5s).
  *
@@ -61,7 +57,6 @@ struct rstream {
     int64_t maxlen;             /* 0 for no trimming. */
     struct timeval timeout;
 
-    struct su_filter filter;
 
     redisContext *redis;        /* Connected, or null. */
     bool broken;                /* The last attempt failed (logged once). */
@@ -217,7 +212,6 @@ rstream_destroy(void *state)
     struct rstream *r = state;
 
     rstream_disconnect(r);
-    su_filter_destroy(&r->filter);
     free(r->tcp_host);
     free(r);
 }
@@ -292,8 +286,8 @@ rstream_init(const struct vnm_host *host, const struct vnm_conf *conf,
         error = EINVAL;
         goto error;
     }
-    if ((error = su_filter_init(&r->filter, host, conf))
-        || (error = parse_address(r, address))) {
+    error = parse_address(r, address);
+    if (error) {
         goto error;
     }
     *statep = r;
@@ -316,10 +310,6 @@ rstream_deliver(void *state, const struct vnm_alert *alert)
 
     if (!alert->json) {
         return EINVAL;
-    }
-    if (!su_filter_wants(&r->filter, alert)) {
-        r->host->count(r->host, "filtered", 1);
-        return 0;
     }
     if (alert->tenant && *alert->tenant) {
         tkey = tenant_stream(alert->tenant);

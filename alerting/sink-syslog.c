@@ -13,10 +13,6 @@
  *   facility      kern, user, mail, daemon, auth, syslog, lpr, news, uucp,
  *                 cron, authpriv, ftp, local0 ... local7; default local0.
  *   app_name      APP-NAME of the messages, default "vnmon".
- *   tenant        deliver only this tenant's incidents (default: all).
- *   min_severity  deliver only incidents at least this severe (info, low,
- *                 medium, high, critical; default info).
- *   types         comma-separated alert types to deliver (default: all).
  *   timeout       the longest a delivery may block (default 5s).
  *
  * Each message is
@@ -77,7 +73,6 @@ struct syslog_sink {
     long pid;
     int64_t timeout_ms;
 
-    struct su_filter filter;
 
     int fd;                     /* Connected socket, or -1. */
     bool broken;                /* The last send failed (logged once). */
@@ -305,7 +300,6 @@ syslog_destroy(void *state)
     struct syslog_sink *s = state;
 
     syslog_close(s);
-    su_filter_destroy(&s->filter);
     free(s);
 }
 
@@ -362,10 +356,6 @@ syslog_init(const struct vnm_host *host, const struct vnm_conf *conf,
         goto error;
     }
     s->app_name = app_name;
-    error = su_filter_init(&s->filter, host, conf);
-    if (error) {
-        goto error;
-    }
     error = parse_address(s, address);
     if (error) {
         goto error;
@@ -388,10 +378,6 @@ syslog_deliver(void *state, const struct vnm_alert *alert)
 
     if (!alert->json) {
         return EINVAL;
-    }
-    if (!su_filter_wants(&s->filter, alert)) {
-        s->host->count(s->host, "filtered", 1);
-        return 0;
     }
     len = format_alert(s, alert);
 

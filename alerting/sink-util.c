@@ -4,13 +4,10 @@
 
 #include "alerting/sink-util.h"
 
-#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include "vnmon/plugin.h"
 
 /* Output buffer. */
 
@@ -85,110 +82,6 @@ su_buf_destroy(struct su_buf *b)
 {
     free(b->s);
     memset(b, 0, sizeof *b);
-}
-
-/* Filter. */
-
-/* Splits the comma or space separated list 's' into 'f->types' (null if
- * 's' has no type).  Returns 0 or ENOMEM. */
-static int
-parse_types(struct su_filter *f, const char *s)
-{
-    char **types = NULL;
-    size_t n = 0;
-
-    while (*s) {
-        size_t len;
-        char **t;
-
-        s += strspn(s, " ,");
-        len = strcspn(s, " ,");
-        if (!len) {
-            break;
-        }
-        t = realloc(types, (n + 1) * sizeof *types);
-        if (!t || !(t[n] = strndup(s, len))) {
-            types = t ? t : types;
-            while (n--) {
-                free(types[n]);
-            }
-            free(types);
-            return ENOMEM;
-        }
-        types = t;
-        n++;
-        s += len;
-    }
-    f->types = types;
-    f->n_types = n;
-    return 0;
-}
-
-int
-su_filter_init(struct su_filter *f, const struct vnm_host *host,
-               const struct vnm_conf *conf)
-{
-    const char *tenant, *min_severity, *types;
-    int error;
-
-    memset(f, 0, sizeof *f);
-    if ((error = host->conf_string(host, conf, "tenant", NULL, &tenant))
-        || (error = host->conf_string(host, conf, "min_severity", "info",
-                                      &min_severity))
-        || (error = host->conf_string(host, conf, "types", NULL, &types))) {
-        return error;
-    }
-    f->tenant = tenant && *tenant ? tenant : NULL;
-
-    int s;
-    for (s = VNM_SEV_INFO; s <= VNM_SEV_CRITICAL; s++) {
-        if (!strcmp(min_severity, vnm_severity_name(s))) {
-            break;
-        }
-    }
-    if (s > VNM_SEV_CRITICAL) {
-        host->log(host, VNM_LOG_ERR, "min_severity: \"%s\" is not info, low, "
-                  "medium, high or critical", min_severity);
-        return EINVAL;
-    }
-    f->min_severity = s;
-
-    error = types ? parse_types(f, types) : 0;
-    if (error) {
-        host->log(host, VNM_LOG_ERR, "types: %s", strerror(error));
-    }
-    return error;
-}
-
-void
-su_filter_destroy(struct su_filter *f)
-{
-    for (size_t i = 0; i < f->n_types; i++) {
-        free(f->types[i]);
-    }
-    free(f->types);
-    f->types = NULL;
-    f->n_types = 0;
-}
-
-bool
-su_filter_wants(const struct su_filter *f, const struct vnm_alert *alert)
-{
-    if (f->tenant && (!alert->tenant || strcmp(f->tenant, alert->tenant))) {
-        return false;
-    }
-    if (alert->severity < f->min_severity) {
-        return false;
-    }
-    if (f->types) {
-        for (size_t i = 0; i < f->n_types; i++) {
-            if (alert->kind && !strcmp(alert->kind, f->types[i])) {
-                return true;
-            }
-        }
-        return false;
-    }
-    return true;
 }
 
 /* Templates. */

@@ -1,15 +1,16 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Helpers shared by the alert sink plugins (alerting/sink-*.c): a growable
- * output buffer, the tenant / min_severity / types filter that every sink
- * offers (configuration, doc/alerting.md) and the "${field}" templates of
- * the webhook and e-mail sinks, rendered from the alert record's JSON.
+ * output buffer and the "${field}" templates of the webhook and e-mail
+ * sinks, rendered from the alert record's JSON.  Which incidents reach a
+ * sink (tenant, min_severity, types, states) is decided by the analyzer
+ * for every sink alike (analyzer/route.h), not here.
  *
  * Built as the convenience library alerting/libsink-util.la, linked into
  * every sink plugin and its unit test: a plugin links to no host symbol, so
  * each one carries its own copy.  Uses libc and jansson.  Nothing here
- * keeps global state; a 'struct su_buf' or 'struct su_filter' belongs to
- * one plugin instance (one thread).
+ * keeps global state; a 'struct su_buf' belongs to one plugin instance
+ * (one thread).
  */
 #ifndef VNM_SINK_UTIL_H
 #define VNM_SINK_UTIL_H 1
@@ -17,11 +18,6 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
-
-#include "vnmon/alert.h"
-
-struct vnm_conf;
-struct vnm_host;
 
 /* Output buffer. */
 
@@ -50,30 +46,6 @@ void su_buf_printf(struct su_buf *b, const char *format, ...)
 void su_buf_clear(struct su_buf *b);
 /* Frees the memory of 'b' and empties it. */
 void su_buf_destroy(struct su_buf *b);
-
-/* Filter. */
-
-/* Which incidents a sink delivers: configuration keys "tenant" (only this
- * tenant's; default all), "min_severity" (at least this severe; default
- * info) and "types" (comma- or space-separated alert types; default
- * all). */
-struct su_filter {
-    const char *tenant;         /* The host's copy, or null for every one. */
-    enum vnm_severity min_severity;
-    char **types;               /* Null for every type, else 'n_types'. */
-    size_t n_types;
-};
-
-/* Reads the filter keys of 'conf' into 'f'.  Returns 0, or a positive
- * errno value after logging the error through 'host' (EINVAL for a bad
- * min_severity); 'f' then needs no su_filter_destroy().  'tenant' points
- * into the host's configuration: valid until the plugin's destroy(). */
-int su_filter_init(struct su_filter *f, const struct vnm_host *host,
-                   const struct vnm_conf *conf);
-/* Frees what su_filter_init() allocated.  'f' may be all zeros. */
-void su_filter_destroy(struct su_filter *f);
-/* True if 'alert' passes 'f': its tenant, severity and kind. */
-bool su_filter_wants(const struct su_filter *f, const struct vnm_alert *alert);
 
 /* Templates. */
 

@@ -18,17 +18,12 @@
  *                 'field' as text (null: empty; evidence: lines joined by
  *                 "; "), "${field|json}" by its JSON encoding.  Default: the
  *                 record itself.
- *   tenant        deliver only this tenant's incidents (default: all).
- *   min_severity  deliver only incidents at least this severe (default
- *                 info).
- *   types         comma-separated alert types to deliver (default: all).
  *
  * A 2xx answer is success.  A 408, a 429, a 5xx or a transport failure
  * (refused, timed out) is retried; when the attempts or the time are used
  * up, deliver() returns EAGAIN and the host spools the incident.  Any other
- * answer (4xx, 3xx) is a permanent failure, EINVAL.  An incident that the
- * filters exclude is "delivered" (0) without I/O and counted as
- * "filtered".
+ * answer (4xx, 3xx) is a permanent failure, EINVAL.  Which incidents reach
+ * the sink is the analyzer's routing (doc/alerting.md, "Routing").
  *
  * Built as sink-webhook.so like any third-party sink: it links no host
  * symbol and exports only 'vnm_plugin'.
@@ -54,7 +49,6 @@ struct webhook {
     const struct vnm_host *host;
     const char *url;            /* The host's copy, valid until destroy(). */
     const char *template;       /* Null for the record itself. */
-    struct su_filter filter;
     int64_t timeout_ms;
     int64_t retries;
     struct curl_slist *headers; /* Request headers. */
@@ -162,7 +156,6 @@ webhook_destroy(void *state)
     }
     curl_slist_free_all(w->headers);
     su_buf_destroy(&w->body);
-    su_filter_destroy(&w->filter);
     free(w);
     curl_global_cleanup();
 }
@@ -272,10 +265,6 @@ webhook_init(const struct vnm_host *host, const struct vnm_conf *conf,
     w->template = template && *template ? template : NULL;
     w->timeout_ms = timeout_ms;
     w->retries = retries;
-    error = su_filter_init(&w->filter, host, conf);
-    if (error) {
-        goto error;
-    }
     error = add_headers(w, headers);
     if (error) {
         goto error;
@@ -311,10 +300,6 @@ webhook_deliver(void *state, const struct vnm_alert *alert)
 
     if (!alert->json) {
         return EINVAL;
-    }
-    if (!su_filter_wants(&w->filter, alert)) {
-        w->host->count(w->host, "filtered", 1);
-        return 0;
     }
     error = format_body(w, alert);
     if (error) {

@@ -3,6 +3,8 @@ sbin_PROGRAMS += analyzer/vnmon-analyzer
 analyzer_vnmon_analyzer_SOURCES = \
 	analyzer/incident.c analyzer/incident.h \
 	analyzer/net-sync.c analyzer/net-sync.h \
+	analyzer/route.c analyzer/route.h \
+	analyzer/spool.c analyzer/spool.h \
 	analyzer/vnmon-analyzer.c
 analyzer_vnmon_analyzer_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 analyzer_vnmon_analyzer_LDADD = lib/libvnmon-core.la $(JANSSON_LIBS)
@@ -130,3 +132,7 @@ analyzer_detect_geo_la_SOURCES = analyzer/detect-geo.c
 analyzer_detect_geo_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden
 analyzer_detect_geo_la_LDFLAGS = $(PLUGIN_LDFLAGS)
 analyzer_detect_geo_la_LIBADD = analyzer/libdetect-util.la
+# Automatic quarantine of the ports of opted-in incident types.
+analyzer_vnmon_analyzer_SOURCES += \
+	analyzer/auto-quarantine.c analyzer/auto-quarantine.h
+analyzer_vnmon_analyzer_LDADD += analyzer/libdetect-util.la

@@ -5,6 +5,12 @@
  * hands each incident record (analyzer/alert-record.c) to the alert sink
  * plugins (alerting/) and to the append-only archive.
  *
+ * Incidents reach a sink if its route lets them through (analyzer/route.c:
+ * the tenant, min_severity, types and states keys of its section, enforced
+ * here for every sink), and through the sink's spool (analyzer/spool.c):
+ * what a sink cannot take now is written to disk, fsync'd before the flow
+ * record that raised it is acknowledged, and retried on the tick.
+ *
  * Flow records are read at least once: an entry of an agent's stream is
  * acknowledged (XACK) only after its detectors ran and what they emitted
  * was stored; otherwise it stays pending in the consumer group.  On start
@@ -28,8 +34,11 @@
 
 #include <event2/event.h>
 
+#include "analyzer/auto-quarantine.h"
 #include "analyzer/incident.h"
 #include "analyzer/net-sync.h"
+#include "analyzer/route.h"
+#include "analyzer/spool.h"
 #include "analyzer/tenancy.h"
 #include "lib/conf.h"
 #include "lib/counter.h"
@@ -64,6 +73,17 @@ enum {
     CLAIM_MS = 10000,           /* ...looked for this often... */
     READS_PER_POLL = 10,        /* ...and read at most this many batches
                                  * per poll, as pending entries are. */
+    RETRY_BUDGET_MS = 100,      /* Spooled deliveries retried per sink and
+                                 * tick, for about this long at most. */
+};
+
+/* An alert sink: a [sink "NAME"] section's route (from configure) and, once
+ * its plugin is loaded, its instance and spool (from start). */
+struct sink {
+    const char *name;           /* The section's name, the instance's. */
+    struct route *route;        /* What it receives. */
+    struct vnm_plugin_instance *inst; /* Null before start. */
+    struct spool *spool;        /* Null before start and after stop. */
 };
 
 /* One agent's flow stream. */
@@ -93,6 +113,7 @@ struct analyzer {
     struct incident_store_options store_opts;
     struct incident_store *store;
     struct tenancy *tenancy;    /* tenancy: the network view (host->net). */
+    struct auto_quarantine *aq; /* [quarantine]: ports to isolate. */
     struct net_sync *net_sync;  /* tenancy: ...kept in step with Redis. */
 
     /* Flow streams, read with a consumer group. */
@@ -113,6 +134,11 @@ struct analyzer {
     const char *archive_path;   /* [analyzer] archive. */
     int archive_fd;             /* -1 until opened, or after an error. */
     bool archive_broken;        /* The last attempt failed. */
+
+    /* Alert sinks, in configuration order. */
+    struct spool_options spool_opts; /* [analyzer] spool, spool_max... */
+    struct sink *sinks;
+    size_t n_sinks;
 };
 
 /* tenancy: gives 'flow' (read from stream 's') its host and lets the
@@ -555,21 +581,22 @@ archive_check(struct analyzer *a)
     }
 }
 
-/* Hands 'alert' to every sink. */
+/* Hands 'alert' to every sink whose route takes it, through its spool:
+ * when this returns, it was delivered or spooled (fsync'd) for each. */
 static void
 deliver(struct analyzer *a, const struct vnm_alert *alert)
 {
     static struct vnm_rate_limit rl = VNM_RATE_LIMIT_INIT(6, 3);
-    struct vnm_loader *loader = vnm_daemon_loader(a->daemon);
+    uint64_t now = vnm_time_mono_ms();
 
-    for (size_t i = 0; i < vnm_loader_count(loader); i++) {
-        struct vnm_plugin_instance *inst = vnm_loader_get(loader, i);
+    for (size_t i = 0; i < a->n_sinks; i++) {
+        struct sink *s = &a->sinks[i];
         int error;
 
-        if (inst->desc->kind != VNM_PLUGIN_SINK) {
+        if (!s->spool || !route_wants(s->route, alert)) {
             continue;
         }
-        error = inst->desc->sink->deliver(inst->state, alert);
+        error = spool_submit(s->spool, alert, now);
         if (!error) {
             VNM_COUNTER_INC(alerts_delivered);
         } else if (error == EAGAIN) {
@@ -577,10 +604,80 @@ deliver(struct analyzer *a, const struct vnm_alert *alert)
         } else {
             VNM_COUNTER_INC(alerts_failed);
             VNM_WARN_RL(&rl, "sink \"%s\" could not deliver incident %s (%s)",
-                        inst->name, alert->id ? alert->id : "?",
+                        s->name, alert->id ? alert->id : "?",
                         strerror(error));
         }
     }
+}
+
+/* Reads the route of every [sink "NAME"] section of 'config', before the
+ * loader loads the plugins: the keys are the host's, the plugins never ask
+ * for them.  Returns NULL or an error naming file, line and key. */
+static char *
+sinks_configure(struct analyzer *a, const struct vnm_config *config)
+{
+    for (const struct vnm_conf *c = vnm_config_next(config, NULL); c;
+         c = vnm_config_next(config, c)) {
+        struct route *route;
+        char *error;
+
+        if (strcmp(vnm_conf_kind(c), "sink") || !vnm_conf_name(c)) {
+            continue;
+        }
+        error = route_create(c, &route);
+        if (error) {
+            return error;
+        }
+        a->sinks = xrealloc(a->sinks, (a->n_sinks + 1) * sizeof *a->sinks);
+        a->sinks[a->n_sinks++] = (struct sink) {
+            .name = vnm_conf_name(c),
+            .route = route,
+        };
+    }
+    return NULL;
+}
+
+/* Gives each loaded sink its spool.  Returns NULL or an error. */
+static char *
+sinks_start(struct analyzer *a, struct vnm_daemon *d)
+{
+    struct vnm_loader *loader = vnm_daemon_loader(d);
+
+    for (size_t i = 0; i < a->n_sinks; i++) {
+        struct sink *s = &a->sinks[i];
+
+        for (size_t j = 0; j < vnm_loader_count(loader) && !s->inst; j++) {
+            struct vnm_plugin_instance *inst = vnm_loader_get(loader, j);
+
+            if (inst->desc->kind == VNM_PLUGIN_SINK
+                && !strcmp(inst->name, s->name)) {
+                s->inst = inst;
+            }
+        }
+        if (s->inst) {
+            char *error = spool_create(&a->spool_opts, s->name,
+                                       s->inst->desc->sink->deliver,
+                                       s->inst->state, &s->spool);
+
+            if (error) {
+                return error;
+            }
+        }
+    }
+    return NULL;
+}
+
+/* Frees the sinks' spools (after stop, or a failed start) and routes. */
+static void
+sinks_destroy(struct analyzer *a)
+{
+    for (size_t i = 0; i < a->n_sinks; i++) {
+        spool_destroy(a->sinks[i].spool);
+        route_destroy(a->sinks[i].route);
+    }
+    free(a->sinks);
+    a->sinks = NULL;
+    a->n_sinks = 0;
 }
 
 /* The incident store's delivery callback: the archive, then the sinks. */
@@ -591,6 +688,7 @@ analyzer_deliver(void *a_, const struct vnm_alert *alert)
 
     archive_append(a, alert->json);
     deliver(a, alert);
+    auto_quarantine_on_alert(a->aq, vnm_daemon_redis(a->daemon), alert);
 }
 
 /* host->emit_alert() of detectors. */
@@ -634,6 +732,7 @@ analyzer_configure(void *a_, struct vnm_daemon *d,
     const struct vnm_conf *own = vnm_config_section(config, "analyzer", NULL);
     const int64_t day_ms = INT64_C(86400000);
     int64_t idle, max_open, interval, retention;
+    int64_t spool_max, retry_min, retry_max;
     struct analyzer *a = a_;
     char *error;
 
@@ -656,7 +755,29 @@ analyzer_configure(void *a_, struct vnm_daemon *d,
         || (error = vnm_conf_get_string(own, "consumer", "",
                                         &a->consumer_conf))
         || (error = vnm_conf_get_int(own, "batch", 1000, 1, 100000,
-                                     &a->batch))) {
+                                     &a->batch))
+        || (error = vnm_conf_get_string(own, "spool", "/var/lib/vnmon/spool",
+                                        &a->spool_opts.dir))
+        || (error = vnm_conf_get_int(own, "spool_max", 100000, 1, 100000000,
+                                     &spool_max))
+        || (error = vnm_conf_get_duration(own, "retry_min", 1000, 10, day_ms,
+                                          &retry_min))
+        || (error = vnm_conf_get_duration(own, "retry_max", 300000, 10,
+                                          day_ms, &retry_max))) {
+        return error;
+    }
+    if (!a->spool_opts.dir[0]) {
+        return vnm_conf_error(own, "spool", "must name a directory");
+    }
+    if (retry_max < retry_min) {
+        return vnm_conf_error(own, "retry_max", "must not be less than "
+                              "retry_min");
+    }
+    a->spool_opts.max = (uint64_t) spool_max;
+    a->spool_opts.retry_min_ms = (uint64_t) retry_min;
+    a->spool_opts.retry_max_ms = (uint64_t) retry_max;
+    error = sinks_configure(a, config);
+    if (error) {
         return error;
     }
     if (!a->group[0] || strpbrk(a->group, " \t")) {
@@ -677,6 +798,11 @@ analyzer_configure(void *a_, struct vnm_daemon *d,
         .max_open = (uint64_t) max_open,
         .events_maxlen = 10000,
     };
+    auto_quarantine_destroy(a->aq);
+    a->aq = NULL;
+    if ((error = auto_quarantine_configure(config, &a->aq))) {
+        return error;
+    }
     /* tenancy */
     return tenancy_configure(a->tenancy, config);
 }
@@ -687,7 +813,11 @@ analyzer_start(void *a_, struct vnm_daemon *d)
     struct analyzer *a = a_;
 
     struct timeval tv = { 0, POLL_MS * 1000 };
+    char *error = sinks_start(a, d);
 
+    if (error) {
+        return error;
+    }
     a->store = incident_store_create(vnm_daemon_redis(d), &a->store_opts,
                                      analyzer_deliver, a);
     /* Stable across restarts, so that a restarted analyzer finds the
@@ -717,6 +847,12 @@ analyzer_tick(void *a_, struct vnm_daemon *d, uint64_t now_ms)
             inst->desc->sink->on_tick(inst->state, now_ms);
         }
     }
+    for (size_t i = 0; i < a->n_sinks; i++) {
+        if (a->sinks[i].spool) {
+            spool_run(a->sinks[i].spool, vnm_time_mono_ms(),
+                      RETRY_BUDGET_MS);
+        }
+    }
     if (a->store && vnm_redis_is_connected(vnm_daemon_redis(d))) {
         incident_store_tick(a->store, now_ms);
     }
@@ -737,6 +873,30 @@ analyzer_status(void *a_, struct vnm_daemon *d, json_t *status)
     json_object_set_new(status, "consumer",
                         json_pack("{s:s, s:s?}", "group", a->group,
                                   "name", a->consumer));
+
+    /* Per sink: deliveries pending in its spool, and the wall-clock time
+     * of the next retry (null when none is pending). */
+    json_t *sinks = json_object();
+    uint64_t mono = vnm_time_mono_ms(), wall = vnm_time_wall_ms();
+
+    for (size_t i = 0; i < a->n_sinks; i++) {
+        const struct spool *spool = a->sinks[i].spool;
+        size_t pending = spool ? spool_pending(spool) : 0;
+        uint64_t next = spool ? spool_next_retry(spool) : 0;
+
+        json_object_set_new(
+            sinks, a->sinks[i].name,
+            json_pack("{s:I, s:o}", "pending", (json_int_t) pending,
+                      "next_retry_ms",
+                      (pending
+                       ? json_integer((json_int_t) (next > mono
+                                                    ? wall + next - mono
+                                                    : wall))
+                       : json_null())));
+    }
+    json_object_set_new(status, "spool",
+                        json_pack("{s:s, s:o}", "dir", a->spool_opts.dir,
+                                  "sinks", sinks));
 }
 
 static void
@@ -758,6 +918,11 @@ analyzer_stop(void *a_, struct vnm_daemon *d)
     a->consumer = NULL;
     incident_store_destroy(a->store);
     a->store = NULL;
+    for (size_t i = 0; i < a->n_sinks; i++) {
+        spool_destroy(a->sinks[i].spool);
+        a->sinks[i].spool = NULL;
+        a->sinks[i].inst = NULL;
+    }
     if (a->archive_fd >= 0) {
         close(a->archive_fd);
         a->archive_fd = -1;
@@ -769,7 +934,8 @@ main(int argc, char *argv[])
 {
     static const char *const named[] = { "detector", "sink", "protected",
                                          "allow", NULL };
-    static const char *const sections[] = { "tenancy", "policy", NULL };
+    static const char *const sections[] = { "tenancy", "policy",
+                                            "quarantine", NULL };
     static struct vnm_daemon_spec spec = {
         .name = "analyzer",
         .summary = "run detector plugins on flow records and deliver "
@@ -791,6 +957,8 @@ main(int argc, char *argv[])
     a.net_sync = net_sync_create(a.tenancy);
     spec.net = tenancy_net_ops(a.tenancy);
     status = vnm_daemon_main(&spec, &a, argc, argv);
+    sinks_destroy(&a);
+    auto_quarantine_destroy(a.aq);
     net_sync_destroy(a.net_sync);
     tenancy_destroy(a.tenancy);
     return status;

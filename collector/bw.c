@@ -819,8 +819,14 @@ write_rollups(struct bw *bw, struct batch *b, enum bw_res res, uint64_t t,
             if (e->tenant[0]) {
                 char *tenants = xasprintf("%s:bw:tenants", bw->host_prefix);
                 char *et = bw_escape(e->tenant);
+                /* The tenant's own list of hosts: what its Redis user
+                 * (vnmonctl tenant add) can read to find its series. */
+                char *thosts = xasprintf("vnm:t:%s:bw:hosts", et);
 
                 batch_cmd(b, 3, (const char *[]) { "SADD", tenants, et });
+                batch_cmd(b, 3, (const char *[]) { "SADD", thosts,
+                                                   bw->host });
+                free(thosts);
                 free(tenants);
                 free(et);
             }

@@ -36,6 +36,7 @@
 #include "ovs-ext/decode.h"
 #include "ovs-ext/ovs-ext.h"
 #include "ovs-ext/pipeline.h"
+#include "ovs-ext/quarantine.h"
 
 VNM_LOG_MODULE(agent);
 
@@ -60,6 +61,8 @@ struct agent {
     struct prometheus *prom;    /* GET /metrics, or null. */
     struct conntrack_config ct_cfg; /* [collector] conntrack keys. */
     struct conntrack *ct;       /* Connection tracking, or null. */
+    struct quarantine_config q_cfg; /* [quarantine]. */
+    struct quarantine *quarantine; /* Drop rules of quarantined ports. */
 };
 
 /* Appends 'rec' (as a JSON line, in 'a->records_buf') to the host's flow
@@ -167,6 +170,11 @@ agent_configure(void *a_, struct vnm_daemon *d,
             error = vnm_conf_check_unused(c);
         }
     }
+    if (!error) {
+        error = quarantine_config_read(vnm_config_section(config,
+                                                          "quarantine", NULL),
+                                       &a->q_cfg);
+    }
     snprintf(a->maxlen_str, sizeof a->maxlen_str, "%"PRId64,
              a->stream_maxlen);
     free(a->stream_key);
@@ -212,6 +220,11 @@ agent_start(void *a_, struct vnm_daemon *d)
                                  vnm_daemon_redis(d), vnm_daemon_host_id(d),
                                  pipeline_inventory(a->pipeline),
                                  a->cfg.rundir);
+        a->q_cfg.host_id = vnm_daemon_host_id(d);
+        a->q_cfg.rundir = a->cfg.rundir;
+        a->quarantine = quarantine_create(&a->q_cfg);
+        quarantine_run(a->quarantine, vnm_daemon_redis(d),
+                       pipeline_inventory(a->pipeline));
     }
     return error;
 }
@@ -228,6 +241,10 @@ agent_tick(void *a_, struct vnm_daemon *d, uint64_t now_ms)
         agent_bw_tick(a->bw, now_ms);
     }
     conntrack_run(a->ct, now_ms);
+    if (a->quarantine) {
+        quarantine_run(a->quarantine, vnm_daemon_redis(d),
+                       pipeline_inventory(a->pipeline));
+    }
 }
 
 static void
@@ -242,6 +259,9 @@ agent_status(void *a_, struct vnm_daemon *d, json_t *status)
         agent_bw_status(a->bw, status);
     }
     conntrack_status(a->ct, status);
+    if (a->quarantine) {
+        quarantine_status(a->quarantine, status);
+    }
 }
 
 /* GET /metrics (collector/prometheus.h): the status record's counters,
@@ -272,6 +292,8 @@ agent_stop(void *a_, struct vnm_daemon *d)
 
     prometheus_destroy(a->prom);
     a->prom = NULL;
+    quarantine_destroy(a->quarantine, vnm_daemon_redis(d));
+    a->quarantine = NULL;
     conntrack_destroy(a->ct);   /* Before the inventory it borrows. */
     a->ct = NULL;
     pipeline_destroy(a->pipeline);
@@ -492,7 +514,7 @@ int
 main(int argc, char *argv[])
 {
     static const char *const sections[] = { "flows", "networks", "ovs",
-                                            "collector", NULL };
+                                            "collector", "quarantine", NULL };
     static const char *const named[] = { "enricher", "bridge", NULL };
     static const struct vnm_daemon_spec spec = {
         .name = "agent",

@@ -17,3 +17,5 @@ lib_libvnmon_core_la_CFLAGS = $(AM_CFLAGS) $(INIH_CFLAGS) $(HIREDIS_CFLAGS) \
 	$(EVENT_CFLAGS) $(JANSSON_CFLAGS)
 lib_libvnmon_core_la_LIBADD = $(INIH_LIBS) $(HIREDIS_LIBS) $(EVENT_LIBS) \
 	$(JANSSON_LIBS)
+# Quarantine requests (vnmonctl and the analyzer; the agent applies them).
+lib_libvnmon_core_la_SOURCES += lib/quarantine.c lib/quarantine.h

@@ -342,6 +342,20 @@ create_pidfile(struct vnm_daemon *d)
                 }
                 fclose(cf);
             }
+            /* A zombie (killed, not yet reaped) is not running. */
+            snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+            cf = fopen(path, "re");
+            if (cf) {
+                char stat[256] = "";
+                const char *end;
+
+                if (fgets(stat, sizeof stat, cf)
+                    && (end = strrchr(stat, ')')) && end[1] == ' '
+                    && end[2] == 'Z') {
+                    comm[0] = '\0';
+                }
+                fclose(cf);
+            }
             if (strstr(comm, "vnmon")) {
                 fclose(f);
                 return xasprintf("%s: vnmon-%s is already running (pid %ld)",

@@ -318,11 +318,14 @@ find_by_plugin_name(const struct vnm_loader *loader, const char *name)
     return NULL;
 }
 
-/* Checks descriptor 'p' of 'path', loaded for 'kind'.  Returns NULL or the
- * reason. */
+/* Checks descriptor 'p' of 'path' (opened as 'dl'), loaded for 'kind'.
+ * Returns NULL or the reason.  The same file may be loaded as several
+ * instances (sections naming it with "plugin"), but two files may not
+ * bear the same plugin name. */
 static char *
 check_descriptor(const struct vnm_loader *loader, const char *path,
-                 const struct vnm_plugin *p, enum vnm_plugin_kind kind)
+                 const void *dl, const struct vnm_plugin *p,
+                 enum vnm_plugin_kind kind)
 {
     const struct vnm_plugin_instance *other;
     const char *have;
@@ -377,7 +380,7 @@ check_descriptor(const struct vnm_loader *loader, const char *path,
                          vnm_plugin_kind_name(p->kind), p->name, have);
     }
     other = find_by_plugin_name(loader, p->name);
-    if (other) {
+    if (other && other->dl != dl) {
         return xasprintf("%s: duplicate plugin name \"%s\" (already loaded "
                          "from %s)", path, p->name, other->path);
     }
@@ -405,7 +408,7 @@ vnm_loader_load(struct vnm_loader *loader, const char *path, const char *name,
         return xasprintf("%s: no \"vnm_plugin\" symbol: not a vnmon plugin "
                          "(define it with VNM_PLUGIN_DEFINE())", path);
     }
-    error = check_descriptor(loader, path, p, kind);
+    error = check_descriptor(loader, path, dl, p, kind);
     if (error) {
         dlclose(dl);
         return error;
@@ -468,9 +471,11 @@ vnm_loader_load(struct vnm_loader *loader, const char *path, const char *name,
                                  (loader->n_instances + 1)
                                  * sizeof *loader->instances);
     loader->instances[loader->n_instances++] = inst;
-    VNM_INFO("loaded %s \"%s\" %s (ABI %"PRIu32".%"PRIu32") from %s",
+    VNM_INFO("loaded %s \"%s\" %s (ABI %"PRIu32".%"PRIu32") from %s%s%s%s",
              vnm_plugin_kind_name(kind), p->name, p->version, p->abi_major,
-             p->abi_minor, path);
+             p->abi_minor, path, strcmp(name, p->name) ? " as \"" : "",
+             strcmp(name, p->name) ? name : "",
+             strcmp(name, p->name) ? "\"" : "");
     return NULL;
 }
 

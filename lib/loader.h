@@ -8,7 +8,10 @@
  * PLUGIN_DIR/detect-NAME.so, sink-NAME.so or enrich-NAME.so, or the file its
  * key "plugin" names (a relative path is taken from PLUGIN_DIR).  The plugin
  * directory is the configured one, else $VNM_PLUGIN_DIR, else the install
- * directory.
+ * directory.  One file may be loaded by several sections, as instances with
+ * their own state and configuration ([sink "ops-hook"] and [sink
+ * "tenant1-hook"], both with plugin = sink-webhook.so); two different files
+ * may not bear the same plugin name.
  *
  * A refused plugin gives one line naming the file and the reason; daemons
  * treat it as a startup error.  Not thread-safe: one loader per daemon, used

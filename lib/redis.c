@@ -40,6 +40,7 @@ struct vnm_redis {
     char *address;              /* Normalised: "unix:..." or "tcp:h:p". */
     char *host;                 /* TCP host or unix path. */
     int port;                   /* TCP port, 0 for unix. */
+    char *user;
     char *password;
     int64_t database;
     int64_t timeout_ms;
@@ -81,6 +82,7 @@ vnm_redis_options_from_conf(const struct vnm_conf *conf,
     memset(opts, 0, sizeof *opts);
     if ((error = vnm_conf_get_string(conf, "address", "tcp:127.0.0.1:6379",
                                      &opts->address))
+        || (error = vnm_conf_get_string(conf, "user", NULL, &opts->user))
         || (error = vnm_conf_get_string(conf, "password", NULL,
                                         &opts->password))
         || (error = vnm_conf_get_int(conf, "database", 0, 0, 1000000,
@@ -164,6 +166,7 @@ vnm_redis_create(const struct vnm_redis_options *opts)
         free(r->address);
         r->address = xstrdup(opts->address);
     }
+    r->user = opts->user ? xstrdup(opts->user) : NULL;
     r->password = opts->password ? xstrdup(opts->password) : NULL;
     r->database = opts->database;
     r->timeout_ms = opts->timeout_ms > 0 ? opts->timeout_ms : 2000;
@@ -281,7 +284,12 @@ vnm_redis_connect(struct vnm_redis *r)
     if (r->port) {
         redisEnableKeepAlive(r->ctx);
     }
-    if (r->password
+    if (r->password && r->user
+        && !setup_command(r, why, sizeof why, "AUTH %s %s", r->user,
+                          r->password)) {
+        goto error;
+    }
+    if (r->password && !r->user
         && !setup_command(r, why, sizeof why, "AUTH %s", r->password)) {
         goto error;
     }
@@ -550,6 +558,7 @@ vnm_redis_destroy(struct vnm_redis *r)
     disconnect(r);
     free(r->address);
     free(r->host);
+    free(r->user);
     free(r->password);
     free(r);
 }

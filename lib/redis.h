@@ -33,6 +33,8 @@ struct vnm_conf;
 struct vnm_redis_options {
     const char *address;        /* "unix:/path", "tcp:host:port" or
                                  * "host:port". */
+    const char *user;           /* AUTH user name (Redis 6 ACL), or null
+                                 * for the default user. */
     const char *password;       /* AUTH password, or null. */
     int64_t database;           /* SELECT index, 0 by default. */
     int64_t timeout_ms;         /* Connect and command timeout. */

@@ -13,3 +13,5 @@ include ovs-ext/ovsdb.mk
 include ovs-ext/flow.mk
 include ovs-ext/tap.mk
 include ovs-ext/pipeline.mk
+# Quarantine: drop rules on the ports Redis says to quarantine.
+ovs_ext_libovs_ext_la_SOURCES += ovs-ext/quarantine.c ovs-ext/quarantine.h

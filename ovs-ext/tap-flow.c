@@ -836,8 +836,9 @@ flow_scan_table0(struct tap_flow *tap)
     n_dumped = tap_flow_parse_dump(out, &dumped);
     free(out);
     for (i = 0; i < n_dumped; i++) {
-        if (dumped[i].cookie != tap->cookie && dumped[i].table == 0
-            && dumped[i].priority > max_other) {
+        if (dumped[i].cookie != tap->cookie
+            && dumped[i].cookie != TAP_FLOW_QUARANTINE_COOKIE
+            && dumped[i].table == 0 && dumped[i].priority > max_other) {
             max_other = dumped[i].priority;
         }
     }

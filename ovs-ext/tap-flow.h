@@ -59,6 +59,10 @@ struct tap_flow;
 /* The default cookie of the tap's rules: "vnmon" in ASCII. */
 #define TAP_FLOW_DEFAULT_COOKIE UINT64_C(0x766e6d6f6e000000)
 
+/* The cookie of vnmon's quarantine rules (ovs-ext/quarantine.h): they sit
+ * above the tap's on purpose, so the automatic priority ignores them. */
+#define TAP_FLOW_QUARANTINE_COOKIE UINT64_C(0x766e6d6f6e710000)
+
 /* With automatic priority, the tap's rules never go below this. */
 #define TAP_FLOW_AUTO_PRIORITY_FLOOR 65000
 

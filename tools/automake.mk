@@ -45,3 +45,7 @@ uninstall-local:
 dist_noinst_SCRIPTS += tools/lint.sh tools/check.sh
 # Incidents: vnmonctl alerts (listing and --follow).
 tools_vnmonctl_SOURCES += tools/ctl-alerts.c
+# Quarantine: vnmonctl quarantine / release.
+tools_vnmonctl_SOURCES += tools/ctl-quarantine.c
+# Tenant access: vnmonctl tenant add/del/list (Redis ACL users).
+tools_vnmonctl_SOURCES += tools/ctl-tenant.c

@@ -410,6 +410,9 @@ run_alerts(struct ctl_options *opts, int argc, char *argv[])
         return 2;
     }
     f.host = opts->host;
+    if (!f.tenant) {
+        f.tenant = opts->tenant;    /* Global --tenant. */
+    }
     r = ctl_connect(opts);
     if (!r) {
         return 2;

@@ -291,7 +291,8 @@ bw_usage(void)
             "[--json]\n"
             "  KIND: host, port, vm, tenant, app, ovs; ID \"-\" (or a host "
             "name) for host,\n"
-            "  the tenant's name for tenant\n");
+            "  the tenant's name for tenant (default with --tenant T: "
+            "tenant T)\n");
 }
 
 static int
@@ -350,6 +351,12 @@ run_bw(struct ctl_options *opts, int argc, char *argv[])
             return 2;
         }
     }
+    if (!n_operands && opts->tenant) {
+        /* "vnmonctl --tenant T bw": the tenant's total. */
+        operands[0] = "tenant";
+        operands[1] = opts->tenant;
+        n_operands = 2;
+    }
     if (n_operands != 2) {
         bw_usage();
         return 2;
@@ -368,6 +375,7 @@ run_bw(struct ctl_options *opts, int argc, char *argv[])
     }
     now = vnm_time_wall_ms() / 1000;
     rd = ctl_reader_create(r, now);
+    ctl_reader_set_tenant(rd, opts->tenant);
     if (!res_given) {
         res = ctl_auto_res(now, since < now ? now - since : 0, NULL);
     }

@@ -468,6 +468,12 @@ run_conns(struct ctl_options *opts, int argc, char *argv[])
                 argv[optind]);
         return 2;
     }
+    if (!f.tenant) {
+        /* Global --tenant: the host index (vnm:{HOST}:ct:host) that this
+         * view starts from is host-wide, so a tenant's own Redis user
+         * gets a NOPERM here. */
+        f.tenant = opts->tenant;
+    }
     r = ctl_connect(opts);
     if (!r) {
         return 2;

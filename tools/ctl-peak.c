@@ -330,6 +330,7 @@ run_views(struct ctl_options *opts, int argc, char *argv[], bool capacity)
         res = ctl_auto_res(now, from, NULL);
     }
     rd = ctl_reader_create(r, now);
+    ctl_reader_set_tenant(rd, opts->tenant);
     error = ctl_entity_list(rd, list_kind, opts->host, from, &ents, &n_ents);
     rows = xcalloc(n_ents + 1, sizeof *rows);
     for (size_t i = 0; i < n_ents && !error; i++) {

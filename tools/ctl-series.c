@@ -63,6 +63,7 @@ struct ctl_reader {
     struct host_gaps *gaps;     /* Cache of gaps read. */
     size_t n_gaps;
     json_t *inventories;        /* Host -> inventory object (or null). */
+    char *tenant;               /* Tenant scope only (escaped), or null. */
 };
 
 static const uint64_t default_retention[BW_N_RES] = {
@@ -106,7 +107,15 @@ ctl_reader_destroy(struct ctl_reader *rd)
     }
     free(rd->gaps);
     json_decref(rd->inventories);
+    free(rd->tenant);
     free(rd);
+}
+
+void
+ctl_reader_set_tenant(struct ctl_reader *rd, const char *tenant)
+{
+    free(rd->tenant);
+    rd->tenant = tenant ? bw_escape(tenant) : NULL;
 }
 
 uint64_t
@@ -148,6 +157,20 @@ align_up(uint64_t t, uint64_t step)
 
 /* Redis. */
 
+void
+ctl_report_error(const char *what, int error, const json_t *reply)
+{
+    const char *msg = json_string_value(reply);
+
+    if (msg && !strncmp(msg, "NOPERM", 6)) {
+        fprintf(stderr, "vnmonctl: Redis refused %s (%s): these credentials "
+                "cannot read that\n", what, msg);
+    } else {
+        fprintf(stderr, "vnmonctl: %s failed (%s)\n", what,
+                msg ? msg : strerror(error));
+    }
+}
+
 int
 ctl_query_keys(struct vnm_redis *r, const char *cmd, const char *const *keys,
                size_t n, const char *const *extra, int n_extra,
@@ -181,10 +204,23 @@ ctl_query_keys(struct vnm_redis *r, const char *cmd, const char *const *keys,
         if (error) {
             fprintf(stderr, "vnmonctl: %s of %zu keys failed (%s)\n", cmd,
                     m, strerror(error));
-        } else {
-            json_array_extend(all, replies);
-            json_decref(replies);
         }
+        /* An error reply where data was expected is no empty key. */
+        for (size_t i = 0; !error && i < m; i++) {
+            const char *msg = json_string_value(json_array_get(replies, i));
+
+            if (msg && !strncmp(msg, "NOPERM", 6)) {
+                char *what = xasprintf("%s %s", cmd, keys[start + i]);
+
+                ctl_report_error(what, EIO, json_array_get(replies, i));
+                free(what);
+                error = EACCES;
+            }
+        }
+        if (!error) {
+            json_array_extend(all, replies);
+        }
+        json_decref(replies);
     }
     free(args);
     free(argvs);
@@ -355,9 +391,22 @@ get_coverage(struct ctl_reader *rd, const char *host, enum bw_res res,
 
     bins = xcalloc(n ? n : 1, sizeof *bins);
     present = xcalloc(n ? n : 1, sizeof *present);
-    prefix = bw_prefix(host, NULL);
-    error = read_raw(rd, prefix, "host", "-", res, from, to, bins, present);
-    free(prefix);
+    if (rd->tenant) {
+        /* A tenant cannot read the host entity: every second up to now
+         * counts as recorded (a gap then looks like silence). */
+        error = 0;
+        for (size_t i = 0; i < n; i++) {
+            uint64_t t = from + i * bin;
+
+            present[i] = t <= rd->now;
+            bins[i].n = t + bin <= rd->now ? bin : rd->now - t + 1;
+        }
+    } else {
+        prefix = bw_prefix(host, NULL);
+        error = read_raw(rd, prefix, "host", "-", res, from, to, bins,
+                         present);
+        free(prefix);
+    }
     if (error) {
         for (size_t i = 0; i < n; i++) {
             bw_bin_uninit(&bins[i]);
@@ -471,12 +520,16 @@ read_location(struct ctl_reader *rd, const struct ctl_location *loc,
 static const struct host_gaps *
 get_gaps(struct ctl_reader *rd, const char *host)
 {
+    static const struct host_gaps none;
     struct host_gaps *hg;
     json_t *reply = NULL;
     const json_t *m;
     size_t i;
     char *key;
 
+    if (rd->tenant) {
+        return &none;           /* Host-scoped: not readable. */
+    }
     for (i = 0; i < rd->n_gaps; i++) {
         if (!strcmp(rd->gaps[i].host, host)) {
             return &rd->gaps[i];
@@ -1042,13 +1095,46 @@ read_members(struct ctl_reader *rd, const char *host, struct member **msp,
     *np = 0;
     if (host) {
         hosts = json_pack("[s]", host);
-    } else if (vnm_redis_query(rd->r, &hosts, "SMEMBERS vnm:bw:hosts")) {
-        fprintf(stderr, "vnmonctl: SMEMBERS vnm:bw:hosts failed (%s)\n",
-                json_is_string(hosts) ? json_string_value(hosts) : "error");
+    } else if (rd->tenant) {
+        char *key = xasprintf("vnm:t:%s:bw:hosts", rd->tenant);
+
+        error = vnm_redis_query(rd->r, &hosts, "SMEMBERS %s", key);
+        if (error) {
+            char *what = xasprintf("SMEMBERS %s", key);
+
+            ctl_report_error(what, error, hosts);
+            free(what);
+        }
+        free(key);
+        if (error) {
+            json_decref(hosts);
+            return EIO;
+        }
+    } else if ((error = vnm_redis_query(rd->r, &hosts,
+                                        "SMEMBERS vnm:bw:hosts"))) {
+        ctl_report_error("SMEMBERS vnm:bw:hosts", error, hosts);
         json_decref(hosts);
         return EIO;
     }
     n_hosts = json_array_size(hosts);
+    if (rd->tenant) {
+        /* Only the tenant's own index of each host. */
+        n_tkeys = n_hosts;
+        tkeys = xcalloc(n_hosts + 1, sizeof *tkeys);
+        thosts = xcalloc(n_hosts + 1, sizeof *thosts);
+        tnames = xcalloc(n_hosts + 1, sizeof *tnames);
+        for (size_t i = 0; i < n_hosts; i++) {
+            const char *h = json_string_value(json_array_get(hosts, i));
+
+            tkeys[i] = xasprintf("vnm:t:%s:{%s}:bw:index", rd->tenant,
+                                 h ? h : "");
+            thosts[i] = xstrdup(h ? h : "");
+            tnames[i] = xstrdup(rd->tenant);
+            bw_unescape(tnames[i]);
+        }
+        n_hosts = 0;            /* No host-scoped key. */
+        goto tenant_indexes;
+    }
     keys = xcalloc(2 * n_hosts + 1, sizeof *keys);
     for (size_t i = 0; i < n_hosts; i++) {
         const char *h = json_string_value(json_array_get(hosts, i));
@@ -1097,6 +1183,7 @@ read_members(struct ctl_reader *rd, const char *host, struct member **msp,
             free(prefix);
         }
     }
+tenant_indexes:
     error = run_per_key(rd, "ZRANGE", tkeys, n_tkeys, withscores, 3,
                         &treplies);
     if (!error) {
@@ -1104,7 +1191,9 @@ read_members(struct ctl_reader *rd, const char *host, struct member **msp,
             add_members(json_array_get(treplies, i), thosts[i], tnames[i],
                         msp, np);
         }
-        add_host_members(hosts, msp, np);
+        if (!rd->tenant) {
+            add_host_members(hosts, msp, np);
+        }
     }
 
 out:
@@ -1157,7 +1246,7 @@ get_inventory(struct ctl_reader *rd, const char *host)
     json_t *inv = json_object_get(rd->inventories, host);
     json_t *reply = NULL;
 
-    if (inv) {
+    if (inv || rd->tenant) {    /* Host-scoped: not readable by a tenant. */
         return json_is_object(inv) ? inv : NULL;
     }
     if (!vnm_redis_query(rd->r, &reply, "GET vnm:{%s}:inventory", host)
@@ -1374,6 +1463,11 @@ ctl_entity_find(struct ctl_reader *rd, const char *kind, const char *id,
         fprintf(stderr, "vnmonctl: unknown kind \"%s\" (host, port, vm, "
                 "tenant, app, ovs)\n", kind);
         return EINVAL;
+    }
+    if (rd->tenant && (!strcmp(kind, "host") || !strcmp(kind, "app"))) {
+        fprintf(stderr, "vnmonctl: %s series are host-wide: a tenant's "
+                "view (--tenant) has only port, vm and tenant\n", kind);
+        return EACCES;
     }
     error = ctl_entity_list(rd, kind, host, 0, &ents, &n);
     if (error) {

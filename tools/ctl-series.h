@@ -57,6 +57,14 @@
 struct json_t;
 struct vnm_redis;
 
+/* Prints why 'what' (e.g. "SMEMBERS vnm:bw:hosts") failed with 'error'
+ * and error reply 'reply' (a JSON string, or null): a NOPERM reply as
+ * "vnmonctl: Redis refused WHAT (NOPERM ...): these credentials cannot
+ * read that", anything else as "vnmonctl: WHAT failed (reason)".  Every
+ * vnmonctl command reports Redis errors so (ctl_query()). */
+void ctl_report_error(const char *what, int error,
+                      const struct json_t *reply);
+
 /* Runs "CMD KEY [EXTRA...]" for each of the 'n' 'keys' ('n_extra'
  * arguments after the key, the same for every key) in pipelines, and
  * stores the replies, one per key in order, in '*repliesp' (NULL on
@@ -71,6 +79,12 @@ int ctl_query_keys(struct vnm_redis *, const char *cmd,
  * and gaps, the inventories).  'r' must outlive the reader. */
 struct ctl_reader *ctl_reader_create(struct vnm_redis *r, uint64_t now);
 void ctl_reader_destroy(struct ctl_reader *);
+/* Scopes the reader to 'tenant' (NULL: none): entities are found in the
+ * tenant's indexes of the hosts of "vnm:t:TENANT:bw:hosts", and nothing
+ * host-scoped is read (the host entity, gaps, inventories), which a
+ * tenant's Redis user may not read: every second up to 'now' counts as
+ * recorded, and links have no known speed. */
+void ctl_reader_set_tenant(struct ctl_reader *, const char *tenant);
 /* The 'now' given at creation, seconds since the epoch. */
 uint64_t ctl_reader_now(const struct ctl_reader *);
 

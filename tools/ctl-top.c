@@ -281,6 +281,13 @@ run_top(struct ctl_options *opts, int argc, char *argv[])
     if (opts->json) {
         once = true;
     }
+    if (opts->tenant) {
+        /* The live views are host-wide: no key of a tenant's. */
+        fprintf(stderr, "vnmonctl: top: the live view (vnm:{HOST}:bw:live) "
+                "is host-wide, not a tenant's: use \"bw\" or \"peak\" "
+                "with --tenant\n");
+        return 2;
+    }
     r = ctl_connect(opts);
     if (!r) {
         return 2;

@@ -156,6 +156,7 @@ log = $state/log/analyzer.log
 pidfile = $state/run/vnmon-analyzer.pid
 plugin_dir = $build/plugins
 archive = $state/incidents.jsonl
+spool = $state/spool
 
 [redis]
 address = unix:$redis_sock

@@ -12,6 +12,10 @@
  * Output is a table for people, or JSON (--json) for programs.  Redis is
  * found from --redis, else $VNM_REDIS, else the [redis] section of the
  * --config file (default: the agent's), else tcp:127.0.0.1:6379.
+ * Credentials: --user and --password-file (or --password), else
+ * $VNM_REDIS_USER and $VNM_REDIS_PASSWORD, else the [redis] section's.
+ * --tenant scopes the views to one tenant's keys (vnm:t:TENANT:...), which
+ * is all that a user of `vnmonctl tenant add` may read.
  */
 #include <config.h>
 
@@ -32,6 +36,7 @@
 #include "lib/redis.h"
 #include "lib/util.h"
 #include "ovs-ext/inventory.h"
+#include "tools/ctl-series.h"
 #include "tools/vnmonctl.h"
 
 VNM_LOG_MODULE(vnmonctl);
@@ -52,6 +57,9 @@ static const struct ctl_command *const commands[] = {
     &ctl_capacity_command,
     &ctl_conns_command,
     &ctl_alerts_command,
+    &ctl_tenant_command,
+    &ctl_quarantine_command,
+    &ctl_release_command,
 };
 
 static void
@@ -71,13 +79,75 @@ usage(void)
            "\n"
            "  -j, --json         print JSON instead of a table\n"
            "  -H, --host=HOST    only HOST's data\n"
+           "  --tenant=T         only tenant T's data, from its keys only\n"
+           "  --user=NAME        Redis ACL user to AUTH as\n"
+           "  --password-file=F  read the AUTH password from file F\n"
+           "  --password=PASS    the AUTH password (visible to other users:\n"
+           "                     prefer --password-file)\n"
            "  -h, --help         show this help and exit\n"
            "  -V, --version      show the version and exit\n"
            "\n"
-           "Environment: VNM_REDIS (address of Redis).\n"
+           "Environment: VNM_REDIS (address of Redis), VNM_REDIS_USER,\n"
+           "VNM_REDIS_PASSWORD (credentials).\n"
            "Exit status: 0 success; 1 unhealthy or not found (status: some\n"
            "daemon down; inventory: some inventory missing, out of sync or\n"
            "stale); 2 usage or Redis error.\n", VNM_SYSCONFDIR);
+}
+
+char *
+ctl_read_secret(const char *file)
+{
+    char buf[512];
+    size_t n;
+    FILE *f = fopen(file, "r");
+
+    if (!f) {
+        fprintf(stderr, "vnmonctl: %s: %s\n", file, strerror(errno));
+        return NULL;
+    }
+    n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    buf[strcspn(buf, "\r\n")] = '\0';
+    if (!buf[0]) {
+        fprintf(stderr, "vnmonctl: %s: no password in the first line\n",
+                file);
+        return NULL;
+    }
+    return xstrdup(buf);
+}
+
+/* Applies the credentials of the command line, else of the environment,
+ * to 'ropts' (the password read into '*secretp').  Returns false after
+ * printing why. */
+static bool
+apply_credentials(const struct ctl_options *opts,
+                  struct vnm_redis_options *ropts, char **secretp)
+{
+    const char *user = opts->user ? opts->user : getenv("VNM_REDIS_USER");
+    const char *pass = getenv("VNM_REDIS_PASSWORD");
+
+    *secretp = NULL;
+    if (user && *user) {
+        ropts->user = user;
+    }
+    if (opts->password_file) {
+        *secretp = ctl_read_secret(opts->password_file);
+        if (!*secretp) {
+            return false;
+        }
+        ropts->password = *secretp;
+    } else if (opts->password) {
+        ropts->password = opts->password;
+    } else if (pass && *pass) {
+        ropts->password = pass;
+    }
+    if (ropts->user && !ropts->password) {
+        fprintf(stderr, "vnmonctl: user %s needs a password (--password-file "
+                "or VNM_REDIS_PASSWORD)\n", ropts->user);
+        return false;
+    }
+    return true;
 }
 
 /* Finds Redis and connects.  Returns null after printing why. */
@@ -87,6 +157,7 @@ connect_redis(const struct ctl_options *opts, struct vnm_config **configp)
     struct vnm_redis_options ropts;
     const char *env = getenv("VNM_REDIS");
     struct vnm_redis *r;
+    char *secret;
     char *error;
 
     *configp = NULL;
@@ -121,10 +192,16 @@ connect_redis(const struct ctl_options *opts, struct vnm_config **configp)
             return NULL;
         }
     }
+    if (!apply_credentials(opts, &ropts, &secret)) {
+        return NULL;
+    }
     r = vnm_redis_create(&ropts);
+    free(secret);
     if (vnm_redis_connect(r)) {
-        fprintf(stderr, "vnmonctl: cannot connect to Redis at %s\n",
-                vnm_redis_address(r));
+        fprintf(stderr, "vnmonctl: cannot connect to Redis at %s%s%s%s\n",
+                vnm_redis_address(r), ropts.password ? " (as user " : "",
+                ropts.password ? (ropts.user ? ropts.user : "default") : "",
+                ropts.password ? ": wrong user or password?)" : "");
         vnm_redis_destroy(r);
         return NULL;
     }
@@ -728,11 +805,21 @@ const struct ctl_command ctl_inventory_command = {
 
 /* Common options, as getopt_long() entries and short letters. */
 #define COMMON_SHORT "r:c:jH:"
+enum {
+    OPT_USER = 0x100,
+    OPT_PASSWORD,
+    OPT_PASSWORD_FILE,
+    OPT_TENANT,
+};
 static const struct option common_long[] = {
     { "redis", required_argument, NULL, 'r' },
     { "config", required_argument, NULL, 'c' },
     { "json", no_argument, NULL, 'j' },
     { "host", required_argument, NULL, 'H' },
+    { "user", required_argument, NULL, OPT_USER },
+    { "password", required_argument, NULL, OPT_PASSWORD },
+    { "password-file", required_argument, NULL, OPT_PASSWORD_FILE },
+    { "tenant", required_argument, NULL, OPT_TENANT },
 };
 
 int
@@ -747,11 +834,14 @@ ctl_getopt(struct ctl_options *opts, int argc, char *argv[],
     /* "+": stop at the first operand, so that "vnmonctl bw vm -x" keeps
      * operands in order; ":" is not used (getopt prints its own errors). */
     snprintf(short_buf, sizeof short_buf, "+%s%s", COMMON_SHORT, shortopts);
-    for (size_t i = 0; i < VNM_ARRAY_SIZE(common_long); i++) {
-        long_buf[n++] = common_long[i];
-    }
+    /* The command's own options first: one named like a common option
+     * (e.g. "tenant add --user NAME") takes precedence after the command
+     * name, the common one being given before it. */
     for (; longopts->name && n < VNM_ARRAY_SIZE(long_buf) - 1; longopts++) {
         long_buf[n++] = *longopts;
+    }
+    for (size_t i = 0; i < VNM_ARRAY_SIZE(common_long); i++) {
+        long_buf[n++] = common_long[i];
     }
     memset(&long_buf[n], 0, sizeof long_buf[n]);
 
@@ -769,6 +859,21 @@ ctl_getopt(struct ctl_options *opts, int argc, char *argv[],
             break;
         case 'H':
             opts->host = optarg;
+            break;
+        case OPT_USER:
+            opts->user = optarg;
+            break;
+        case OPT_PASSWORD:
+            opts->password = optarg;
+            break;
+        case OPT_PASSWORD_FILE:
+            opts->password_file = optarg;
+            break;
+        case OPT_TENANT:
+            if (!ctl_tenant_valid(optarg)) {
+                return '?';
+            }
+            opts->tenant = optarg;
             break;
         case '?':
             fprintf(stderr, "Try 'vnmonctl --help' for more information.\n");
@@ -803,23 +908,26 @@ ctl_disconnect(struct vnm_redis *r)
 int
 ctl_query(struct vnm_redis *r, json_t **replyp, const char *format, ...)
 {
-    char what[128];
-    va_list args;
+    va_list args, copy;
     int error;
 
     *replyp = NULL;
     va_start(args, format);
+    va_copy(copy, args);
     error = vnm_redis_vquery(r, replyp, format, args);
     va_end(args);
     if (error) {
-        const char *sp = strchr(format, ' ');
+        /* The command and its key: "SMEMBERS vnm:bw:hosts". */
+        char *what = xvasprintf(format, copy);
+        char *sp = strchr(what, ' ');
 
-        snprintf(what, sizeof what, "%.*s", sp ? (int) (sp - format) : 40,
-                 format);
-        fprintf(stderr, "vnmonctl: %s failed (%s)\n", what,
-                json_is_string(*replyp) ? json_string_value(*replyp)
-                : strerror(error));
+        if (sp && (sp = strchr(sp + 1, ' '))) {
+            *sp = '\0';
+        }
+        ctl_report_error(what, error, *replyp);
+        free(what);
     }
+    va_end(copy);
     return error;
 }
 

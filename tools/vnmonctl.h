@@ -22,6 +22,11 @@ struct ctl_options {
     const char *config;         /* -c FILE */
     const char *host;           /* -H HOST: only that host's data. */
     bool json;                  /* -j: JSON on stdout. */
+    const char *user;           /* --user: Redis ACL user, or null. */
+    const char *password;       /* --password, or null. */
+    const char *password_file;  /* --password-file, or null. */
+    const char *tenant;         /* --tenant: only that tenant's data, read
+                                 * from its keys only. */
 };
 
 /* One command.  'run' gets the command's arguments (argv[0] is the
@@ -47,10 +52,17 @@ int ctl_getopt(struct ctl_options *opts, int argc, char *argv[],
 struct vnm_redis *ctl_connect(const struct ctl_options *);
 void ctl_disconnect(struct vnm_redis *);
 
-/* Runs a query, printing "vnmonctl: WHAT failed (reason)" on error.
- * Returns 0 or an errno value. */
+/* Runs a query, printing "vnmonctl: WHAT failed (reason)" on error
+ * (ctl_report_error()).  Returns 0 or an errno value. */
 int ctl_query(struct vnm_redis *, struct json_t **replyp, const char *format,
               ...) __attribute__((format(printf, 3, 4)));
+
+/* True if 'tenant' is a valid tenant name (non-empty, printable ASCII,
+ * no spaces); else prints why and returns false (ctl-tenant.c). */
+bool ctl_tenant_valid(const char *tenant);
+/* Reads a password from the first line of 'file'.  Returns it malloc'd,
+ * or NULL after printing why. */
+char *ctl_read_secret(const char *file);
 
 /* Helpers shared by commands. */
 struct json_t *ctl_hash_to_object(const struct json_t *hgetall_reply);
@@ -74,5 +86,8 @@ extern const struct ctl_command ctl_peak_command;
 extern const struct ctl_command ctl_capacity_command;
 extern const struct ctl_command ctl_conns_command;
 extern const struct ctl_command ctl_alerts_command;
+extern const struct ctl_command ctl_tenant_command;
+extern const struct ctl_command ctl_quarantine_command;
+extern const struct ctl_command ctl_release_command;
 
 #endif /* vnmonctl.h */

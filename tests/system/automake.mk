@@ -54,3 +54,12 @@ SYSTEM_TESTS += tests/system/test-incidents.sh
 SYSTEM_TESTS += \
 	tests/system/test-detect-traffic.sh \
 	tests/system/test-benign.sh
+# Quarantine: drop rules applied, released, restored, release on stop.
+SYSTEM_TESTS += tests/system/test-quarantine.sh
+# Alerting acceptance (issue 6): webhook, e-mail, syslog and jsonl sinks,
+# routing by tenant, the spool across a receiver outage and an analyzer
+# SIGKILL.
+SYSTEM_TESTS += tests/system/test-alerting.sh
+EXTRA_DIST += tests/system/alert-receivers.py
+# Tenant access: Redis ACL users of vnmonctl tenant, scoped views, NOPERM.
+SYSTEM_TESTS += tests/system/test-tenant-access.sh

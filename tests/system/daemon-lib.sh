@@ -53,6 +53,7 @@ host_id = $VNM_LAB_NAME
 log = $VNM_LAB_DIR/log/analyzer.log
 pidfile = $VNM_LAB_DIR/run/vnmon-analyzer.pid
 archive = $VNM_LAB_DIR/incidents.jsonl
+spool = $VNM_LAB_DIR/spool
 plugin_dir = $PLUGIN_DIR
 
 [redis]

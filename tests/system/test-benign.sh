@@ -64,6 +64,7 @@ log = $D/log/analyzer.log
 pidfile = $D/run/vnmon-analyzer.pid
 plugin_dir = $PLUGIN_DIR
 archive = $D/incidents.jsonl
+spool = $D/spool
 
 [redis]
 address = unix:$VNM_REDIS_SOCK

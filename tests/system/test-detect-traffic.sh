@@ -69,6 +69,7 @@ pidfile = $VNM_LAB_DIR/run/vnmon-analyzer.pid
 plugin_dir = $PLUGIN_DIR
 update_interval = 1s
 archive = $VNM_LAB_DIR/incidents.jsonl
+spool = $VNM_LAB_DIR/spool
 
 [redis]
 address = unix:$VNM_REDIS_SOCK

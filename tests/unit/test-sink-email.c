@@ -272,33 +272,6 @@ test_subject(void **statep)
     sink_stop(fh, sink);
 }
 
-/* The tenant, min_severity and types filters send nothing else. */
-static void
-test_filters(void **statep)
-{
-    struct py_receiver *r = *statep;
-    struct vnm_alert alert = test_alert();
-    struct fake_host *fh;
-    void *sink;
-
-    fh = sink_start(r, "to = ops@example.org\ntenant = tenant2\n"
-                    "min_severity = high\ntypes = port-scan,ip-spoof\n",
-                    &sink);
-    assert_int_equal(vnm_plugin.sink->deliver(sink, &alert), 0);
-    alert.tenant = "tenant2";
-    alert.severity = VNM_SEV_MEDIUM;
-    assert_int_equal(vnm_plugin.sink->deliver(sink, &alert), 0);
-    alert.severity = VNM_SEV_CRITICAL;
-    alert.kind = "flood";
-    assert_int_equal(vnm_plugin.sink->deliver(sink, &alert), 0);
-    assert_int_equal(py_receiver_count(r, "msg-"), 0);
-    assert_int_equal(fake_host_counter(fh, "filtered"), 3);
-    alert.kind = "ip-spoof";
-    assert_int_equal(vnm_plugin.sink->deliver(sink, &alert), 0);
-    assert_int_equal(py_receiver_count(r, "msg-"), 1);
-    sink_stop(fh, sink);
-}
-
 /* A 5xx refusal is permanent (EINVAL); a 4xx one transient (EAGAIN), and
  * the good recipients still get their message. */
 static void
@@ -357,7 +330,6 @@ test_bad_config(void **statep)
         "",
         "to = nobody\n",
         "to = a@b\nfrom = nobody\n",
-        "to = a@b\nmin_severity = severe\n",
         "to = a@b\ntimeout = 2m\n",
     };
 
@@ -382,7 +354,6 @@ main(void)
         cmocka_unit_test(test_descriptor),
         cmocka_unit_test_setup_teardown(test_deliver, setup, teardown),
         cmocka_unit_test_setup_teardown(test_subject, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_filters, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
         cmocka_unit_test_setup_teardown(test_down, setup, teardown),
         cmocka_unit_test(test_bad_config),

@@ -463,39 +463,6 @@ test_auth(void **statep)
     freeReplyObject(cmd("ACL DELUSER sink t1"));
 }
 
-/* tenant, min_severity and types. */
-static void
-test_filters(void **statep)
-{
-    static const struct {
-        const char *keys;
-        bool wanted;
-    } cases[] = {
-        { "tenant = tenant1\n", true },
-        { "tenant = tenant2\n", false },
-        { "min_severity = medium\n", true },
-        { "min_severity = critical\n", false },
-        { "types = \"ip-spoof,port-scan\"\n", true },
-        { "types = ip-spoof\n", false },
-    };
-    struct vnm_alert alert;
-
-    alert_init(&alert);
-    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
-        struct fake_host *fh;
-        void *state;
-
-        flushall();
-        fh = sink_start(cases[i].keys, &state);
-        assert_int_equal(vnm_plugin.sink->deliver(state, &alert), 0);
-        assert_int_equal(dbsize(), cases[i].wanted ? 2 : 0);
-        assert_int_equal(fake_host_counter(fh, "filtered"),
-                         !cases[i].wanted);
-        vnm_plugin.destroy(state);
-        fake_host_destroy(fh);
-    }
-}
-
 /* Invalid values are refused at init with EINVAL and a message. */
 static void
 test_bad_values(void **statep)
@@ -511,7 +478,6 @@ test_bad_values(void **statep)
         { "address = unix:\n", "expected unix:PATH" },
         { "maxlen = -1\n", "maxlen" },
         { "username = u\n", "username needs a password" },
-        { "min_severity = urgent\n", "min_severity: \"urgent\" is not" },
     };
 
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
@@ -538,7 +504,6 @@ main(void)
         cmocka_unit_test(test_descriptor),
         cmocka_unit_test(test_deliver),
         cmocka_unit_test(test_maxlen),
-        cmocka_unit_test(test_filters),
         cmocka_unit_test(test_auth),
         cmocka_unit_test(test_timeout),
         cmocka_unit_test(test_down),

@@ -444,74 +444,6 @@ test_udp_down(void **statep)
     receiver_destroy(&r);
 }
 
-/* tenant, min_severity and types: filtered incidents are "delivered" (0)
- * without a datagram. */
-static void
-test_filters(void **statep)
-{
-    static const struct {
-        const char *keys;
-        bool wanted;
-    } cases[] = {
-        { "", true },
-        { "tenant = tenant1\n", true },
-        { "tenant = tenant2\n", false },
-        { "min_severity = high\n", true },
-        { "min_severity = critical\n", false },
-        { "types = \"ip-spoof, port-scan\"\n", true },
-        { "types = ip-spoof\n", false },
-        { "tenant = tenant1\nmin_severity = low\ntypes = port-scan,x\n",
-          true },
-    };
-    struct full_alert fa;
-    struct receiver r;
-
-    udp_receiver(&r);
-    full_alert_init(&fa);
-    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
-        struct fake_host *fh;
-        char *keys;
-        void *state;
-
-        keys = xasprintf("address = \"%s\"\n%s", r.address, cases[i].keys);
-        fh = sink_start(keys, &state);
-        free(keys);
-        assert_int_equal(vnm_plugin.sink->deliver(state, &fa.alert), 0);
-        if (cases[i].wanted) {
-            struct message m;
-
-            receive(&r, &m);
-            assert_string_equal(param(&m, "id"), "inc-1");
-            assert_int_equal(fake_host_counter(fh, "delivered"), 1);
-        } else {
-            usleep(20000);
-            assert_false(pending(&r));
-            assert_int_equal(fake_host_counter(fh, "filtered"), 1);
-            assert_int_equal(fake_host_counter(fh, "delivered"), 0);
-        }
-        vnm_plugin.destroy(state);
-        fake_host_destroy(fh);
-    }
-
-    /* An incident without a tenant never reaches a tenant's sink. */
-    {
-        struct fake_host *fh;
-        char *keys;
-        void *state;
-
-        keys = xasprintf("address = \"%s\"\ntenant = tenant1\n", r.address);
-        fh = sink_start(keys, &state);
-        free(keys);
-        fa.alert.tenant = NULL;
-        assert_int_equal(vnm_plugin.sink->deliver(state, &fa.alert), 0);
-        usleep(20000);
-        assert_false(pending(&r));
-        vnm_plugin.destroy(state);
-        fake_host_destroy(fh);
-    }
-    receiver_destroy(&r);
-}
-
 /* Invalid values are refused at init with EINVAL and a message. */
 static void
 test_bad_values(void **statep)
@@ -526,7 +458,6 @@ test_bad_values(void **statep)
         { "address = udp:127.0.0.1\n", "expected unix:PATH or "
           "udp:HOST:PORT" },
         { "address = unix:\n", "expected unix:PATH or udp:HOST:PORT" },
-        { "min_severity = urgent\n", "min_severity: \"urgent\" is not" },
         { "app_name = \"a b\"\n", "app_name: \"a b\": expected" },
         { "timeout = 0\n", "timeout" },
     };
@@ -556,7 +487,6 @@ main(void)
         cmocka_unit_test(test_udp),
         cmocka_unit_test(test_unix),
         cmocka_unit_test(test_udp_down),
-        cmocka_unit_test(test_filters),
         cmocka_unit_test(test_bad_values),
     };
 

@@ -269,42 +269,6 @@ test_template(void **statep)
     sink_stop(fh, sink);
 }
 
-/* The tenant, min_severity and types filters deliver nothing else. */
-static void
-test_filters(void **statep)
-{
-    struct py_receiver *r = *statep;
-    struct vnm_alert alert = test_alert();
-    struct fake_host *fh;
-    void *sink;
-
-    fh = sink_start(r, "tenant = tenant2\n", &sink);
-    assert_int_equal(vnm_plugin.sink->deliver(sink, &alert), 0);
-    alert.tenant = NULL;
-    assert_int_equal(vnm_plugin.sink->deliver(sink, &alert), 0);
-    assert_int_equal(fake_host_counter(fh, "filtered"), 2);
-    alert.tenant = "tenant2";
-    assert_int_equal(vnm_plugin.sink->deliver(sink, &alert), 0);
-    assert_int_equal(py_receiver_count(r, "req-"), 1);
-    sink_stop(fh, sink);
-
-    alert = test_alert();
-    fh = sink_start(r, "min_severity = critical\n"
-                    "types = \"ip-spoof , port-scan\"\n", &sink);
-    assert_int_equal(vnm_plugin.sink->deliver(sink, &alert), 0);
-    assert_int_equal(py_receiver_count(r, "req-"), 1);
-    alert.severity = VNM_SEV_CRITICAL;
-    assert_int_equal(vnm_plugin.sink->deliver(sink, &alert), 0);
-    assert_int_equal(py_receiver_count(r, "req-"), 2);
-    alert.kind = "port-scan2";
-    assert_int_equal(vnm_plugin.sink->deliver(sink, &alert), 0);
-    alert.kind = "spoof";
-    assert_int_equal(vnm_plugin.sink->deliver(sink, &alert), 0);
-    assert_int_equal(py_receiver_count(r, "req-"), 2);
-    assert_int_equal(fake_host_counter(fh, "filtered"), 3);
-    sink_stop(fh, sink);
-}
-
 /* 5xx, 408 and 429 are retried within one delivery, at most 'retries'
  * times, then EAGAIN. */
 static void
@@ -398,7 +362,6 @@ test_bad_config(void **statep)
 {
     static const char *const bad[] = {
         "",
-        "url = \"http://127.0.0.1:1/\"\nmin_severity = severe\n",
         "url = \"http://127.0.0.1:1/\"\nheaders = \"NoColon\"\n",
         "url = \"http://127.0.0.1:1/\"\nretries = 11\n",
         "url = \"http://127.0.0.1:1/\"\ntimeout = 10m\n",
@@ -425,7 +388,6 @@ main(void)
         cmocka_unit_test(test_descriptor),
         cmocka_unit_test_setup_teardown(test_default_body, setup, teardown),
         cmocka_unit_test_setup_teardown(test_template, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_filters, setup, teardown),
         cmocka_unit_test_setup_teardown(test_retries, setup, teardown),
         cmocka_unit_test_setup_teardown(test_permanent, setup, teardown),
         cmocka_unit_test_setup_teardown(test_down_and_timeout, setup,
