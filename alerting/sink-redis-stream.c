@@ -9,7 +9,7 @@
  *
  *   address       "unix:PATH" or "tcp:HOST:PORT" (default
  *                 "tcp:127.0.0.1:6379").
- *   username      Redis ACL user (default: none, AUTH with password only).
+ *   user          Redis ACL user (default: none, AUTH with password only).
  *   password      AUTH password (default: none, no AUTH).
  *   maxlen        approximate length each stream is trimmed to
  *                 (XADD MAXLEN ~), default 100000; 0 for no trimming.
@@ -261,7 +261,7 @@ rstream_init(const struct vnm_host *host, const struct vnm_conf *conf,
 
     if ((error = host->conf_string(host, conf, "address",
                                    "tcp:127.0.0.1:6379", &address))
-        || (error = host->conf_string(host, conf, "username", "", &username))
+        || (error = host->conf_string(host, conf, "user", "", &username))
         || (error = host->conf_string(host, conf, "password", "", &password))
         || (error = host->conf_int(host, conf, "maxlen", 100000, 0,
                                    INT64_MAX, &maxlen))
@@ -282,7 +282,7 @@ rstream_init(const struct vnm_host *host, const struct vnm_conf *conf,
     r->timeout.tv_sec = timeout_ms / 1000;
     r->timeout.tv_usec = (timeout_ms % 1000) * 1000;
     if (r->username && !r->password) {
-        host->log(host, VNM_LOG_ERR, "username needs a password");
+        host->log(host, VNM_LOG_ERR, "user needs a password");
         error = EINVAL;
         goto error;
     }

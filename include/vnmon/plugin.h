@@ -61,9 +61,12 @@
  *
  * Naming
  * ------
- * 'name' is unique among the plugins of one daemon, matches [a-z0-9-]+, and
- * is what a configuration section names: [detector "vlan-hop"].  'version'
- * is the plugin's own version string.
+ * 'name' matches [a-z0-9-]+ and is what a configuration section names by
+ * default: [detector "vlan-hop"].  A section may instead name the file with
+ * "plugin = FILE" ([sink "ops-hook"] plugin = sink-webhook.so), so that one
+ * plugin runs as several instances, each with its own section and state;
+ * two different files with the same 'name' are refused.  'version' is the
+ * plugin's own version string.
  */
 #ifndef VNM_PLUGIN_H
 #define VNM_PLUGIN_H 1

@@ -53,7 +53,7 @@ for s in socks:
 print(*[s.getsockname()[1] for s in socks])')
 
 sed -i -e '/^\[detector "scan"\]$/,/^$/d' \
-    -e "s|^\\[analyzer\\]\$|[analyzer]\\nupdate_interval = 2s\\nincident_idle = 5s\\nspool = $SPOOL\\nretry_min = 1s\\nretry_max = 2s|" \
+    -e "s|^\\[analyzer\\]\$|[analyzer]\\nupdate_interval = 2s\\nincident_idle = 5s\\nretry_min = 1s\\nretry_max = 2s|" \
     -e "s|^path = $JSONL\$|&\\nmax_size = 3000\\nkeep = 1000|" \
     "$VNM_LAB_DIR/etc/analyzer.conf"
 cat >>"$VNM_LAB_DIR/etc/analyzer.conf" <<CONF

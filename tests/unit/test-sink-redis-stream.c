@@ -440,19 +440,19 @@ test_auth(void **statep)
     freeReplyObject(cmd("ACL SETUSER t1 on >pw ~vnm:t:tenant1:* +@all"));
     alert_init(&alert);
 
-    fh = sink_start("username = sink\npassword = s3cret\n", &state);
+    fh = sink_start("user = sink\npassword = s3cret\n", &state);
     assert_int_equal(vnm_plugin.sink->deliver(state, &alert), 0);
     assert_int_equal(xlen("vnm:alerts:stream"), 1);
     vnm_plugin.destroy(state);
     fake_host_destroy(fh);
 
-    fh = sink_start("username = sink\npassword = wrong\n", &state);
+    fh = sink_start("user = sink\npassword = wrong\n", &state);
     assert_int_equal(vnm_plugin.sink->deliver(state, &alert), EAGAIN);
     assert_true(fake_host_log_contains(fh, "cannot authenticate"));
     vnm_plugin.destroy(state);
     fake_host_destroy(fh);
 
-    fh = sink_start("username = t1\npassword = pw\n", &state);
+    fh = sink_start("user = t1\npassword = pw\n", &state);
     assert_int_equal(vnm_plugin.sink->deliver(state, &alert), EAGAIN);
     assert_true(fake_host_log_contains(fh, "cannot add to stream"));
     assert_int_equal(xlen("vnm:alerts:stream"), 1);
@@ -477,7 +477,7 @@ test_bad_values(void **statep)
         { "address = tcp:127.0.0.1:99999\n", "expected unix:PATH" },
         { "address = unix:\n", "expected unix:PATH" },
         { "maxlen = -1\n", "maxlen" },
-        { "username = u\n", "username needs a password" },
+        { "user = u\n", "user needs a password" },
     };
 
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
