@@ -48,6 +48,8 @@ struct spool {
     uint64_t next_seq;          /* For the next file. */
     uint64_t backoff_ms;        /* The delay after the next failure. */
     uint64_t next_retry_ms;     /* Monotonic time of the next retry. */
+    bool outage;                /* Spooling since the last empty backlog
+                                 * (logged when it starts and ends). */
 };
 
 /* Creates directory 'path' and its missing parents with 'mode'.  Returns 0
@@ -224,6 +226,7 @@ spool_create(const struct spool_options *opts, const char *name,
         qsort(spool->seqs, spool->n, sizeof *spool->seqs, seq_compare);
         VNM_INFO("spool %s: %zu deliveries pending from a previous run",
                  spool->dir, spool->n);
+        spool->outage = true;
     }
     *spoolp = spool;
     return NULL;
@@ -346,6 +349,11 @@ spool_submit(struct spool *spool, const struct vnm_alert *alert,
     } else if (error == EAGAIN) {
         int error2 = append(spool, alert);
 
+        if (!spool->outage) {
+            VNM_WARN("spool %s: the sink cannot deliver now (receiver "
+                     "down?): spooling, retried with backoff", spool->dir);
+            spool->outage = true;
+        }
         backoff(spool, now_ms);
         return error2 ? error2 : EAGAIN;
     }
@@ -476,6 +484,11 @@ spool_run(struct spool *spool, uint64_t now_ms, uint64_t budget_ms)
             spool->backoff_ms = spool->retry_min_ms;
         }
         queue_pop(spool);
+    }
+    if (spool->outage && spool->n == spool->head) {
+        VNM_INFO("spool %s: every spooled delivery done, delivering "
+                 "directly again", spool->dir);
+        spool->outage = false;
     }
 }
 

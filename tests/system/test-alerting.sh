@@ -29,6 +29,8 @@
 #      record exactly once.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/daemon-lib.sh"
+# Expected: the analyzer says once per outage that a sink is spooling.
+ALLOWED_LOG_RE+=('[|]analyzer[|]WARN[|]spool[|]spool [^ ]*/(ops|a|b)-hook: the sink cannot deliver now')
 
 lab_up --tenants 2 --vms 2
 write_configs
@@ -368,6 +370,15 @@ spools_empty()
         && [ "$(al pending b-hook)" = 0 ]
 }
 check -m "spools emptied" wait_for 3 spools_empty
+check -m "the outage was logged at WARN once per sink, and its end" \
+    "$PYTHON" -c '
+import re, sys
+log = open(sys.argv[1]).read()
+for hook in ("ops-hook", "a-hook"):
+    n = len(re.findall(r"\|WARN\|spool\|spool \S*/%s: the sink cannot deliver now" % hook, log))
+    assert n == 1, (hook, n)
+    assert re.search(r"\|INFO\|spool\|spool \S*/%s: every spooled delivery done" % hook, log), hook
+assert "b-hook: the sink cannot" not in log' "$VNM_LAB_DIR/log/analyzer.log"
 check -m "none moved to failed/" \
     bash -c "[ -z \"\$(find '$SPOOL' -path '*/failed/*' -type f)\" ]"
 check -m "arrived in order, same id, once each" \
