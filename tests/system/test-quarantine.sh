@@ -81,8 +81,16 @@ exits()
     [ "$rc" = "$want" ]
 }
 
+# The agent's inventory lists t1vm1 (vnmonctl quarantine refuses a port
+# that its host's inventory does not have).
+inventory_has_vm1()
+{
+    rcli GET "vnm:{$VNM_LAB_NAME}:inventory" | grep -q '"t1vm1"'
+}
+
 start_agent
 check -m "agent up" wait_for 10 agent_up
+check -m "its inventory lists t1vm1" wait_for 10 inventory_has_vm1
 # The tap has its rules in place.
 wait_for 10 reaches t1vm1 $VM2 || fail "no traffic before quarantine"
 check -m "t1vm1 reaches t1vm2" reaches t1vm1 $VM2
