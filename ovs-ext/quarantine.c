@@ -11,7 +11,6 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <jansson.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -116,32 +115,12 @@ quarantine_build_rules(int ofport, const char *mac,
     return n;
 }
 
-/* Appends a line to '*input'. */
-static void VNM_PRINTF(2, 3)
-add_line(char **input, const char *format, ...)
-{
-    va_list args;
-    char *line;
-
-    va_start(args, format);
-    line = xvasprintf(format, args);
-    va_end(args);
-    if (*input) {
-        char *joined = xasprintf("%s%s", *input, line);
-
-        free(*input);
-        free(line);
-        *input = joined;
-    } else {
-        *input = line;
-    }
-}
-
 size_t
 quarantine_diff(const struct tap_flow_rule *wanted, size_t n_wanted,
                 const struct tap_flow_rule *dumped, size_t n_dumped,
                 bool *present, size_t *n_blocked, char **input)
 {
+    struct ds lines = DS_EMPTY;
     size_t n_lines = 0;
 
     *n_blocked = 0;
@@ -162,7 +141,7 @@ quarantine_diff(const struct tap_flow_rule *wanted, size_t n_wanted,
         if (blocked) {
             (*n_blocked)++;
         } else if (!present[i]) {
-            add_line(input, "add cookie=0x%"PRIx64",table=0,%s actions=%s\n",
+            ds_put(&lines, "add cookie=0x%"PRIx64",table=0,%s actions=%s\n",
                      QUARANTINE_COOKIE, wanted[i].match, wanted[i].actions);
             n_lines++;
         }
@@ -178,11 +157,14 @@ quarantine_diff(const struct tap_flow_rule *wanted, size_t n_wanted,
                     && !strcmp(dumped[j].actions, wanted[i].actions));
         }
         if (!keep) {
-            add_line(input, "delete_strict cookie=0x%"PRIx64"/-1,table=%d,"
+            ds_put(&lines, "delete_strict cookie=0x%"PRIx64"/-1,table=%d,"
                      "%s\n", QUARANTINE_COOKIE, dumped[j].table,
                      dumped[j].match);
             n_lines++;
         }
+    }
+    if (n_lines) {
+        *input = ds_steal(&lines);
     }
     return n_lines;
 }

@@ -92,8 +92,8 @@ size_t quarantine_build_rules(int ofport, const char *mac,
                               struct tap_flow_rule **rulesp);
 
 /* Compares the 'n_wanted' rules 'wanted' with the 'n_dumped' rules
- * 'dumped' of table 0 (every cookie).  Appends to '*input' (malloc'd or
- * null) the add-flows lines that fix the differences: missing rules added,
+ * 'dumped' of table 0 (every cookie).  Stores in '*input' (malloc'd; left
+ * as it is when there is none) the add-flows lines that fix the differences: missing rules added,
  * rules of QUARANTINE_COOKIE not wanted deleted; a wanted rule whose match
  * a rule of another cookie has is left out (counted in '*n_blocked').
  * Marks in 'present' (n_wanted entries) the rules already in place.

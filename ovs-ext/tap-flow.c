@@ -63,14 +63,6 @@ extern char **environ;
 
 /* ------------------------------------------------------ dynamic string */
 
-struct ds {
-    char *s;
-    size_t len;
-    size_t cap;
-};
-
-#define DS_EMPTY { NULL, 0, 0 }
-
 static void
 ds_reserve(struct ds *ds, size_t n)
 {
@@ -90,7 +82,7 @@ ds_put_buf(struct ds *ds, const char *buf, size_t n)
     ds->s[ds->len] = '\0';
 }
 
-static void VNM_PRINTF(2, 3)
+void
 ds_put(struct ds *ds, const char *format, ...)
 {
     va_list args;
@@ -107,8 +99,7 @@ ds_put(struct ds *ds, const char *format, ...)
     ds->len += n;
 }
 
-/* Returns the string (malloc'd, never NULL) and empties 'ds'. */
-static char *
+char *
 ds_steal(struct ds *ds)
 {
     char *s = ds->s ? ds->s : xstrdup("");

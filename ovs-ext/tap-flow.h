@@ -176,6 +176,20 @@ void tap_flow_destroy(struct tap_flow *tap);
 /* ----------------------------------------------------------------------
  * Helpers, also for the unit tests and the test driver. */
 
+/* A growable string, for ovs-ofctl input: zero-initialize (DS_EMPTY). */
+struct ds {
+    char *s;
+    size_t len;
+    size_t cap;
+};
+
+#define DS_EMPTY { NULL, 0, 0 }
+
+/* Appends printf-formatted text to 'ds'. */
+void ds_put(struct ds *ds, const char *format, ...) VNM_PRINTF(2, 3);
+/* Returns the string (malloc'd, never NULL) and empties 'ds'. */
+char *ds_steal(struct ds *ds);
+
 /* Runs 'argv[0]' (looked up in PATH) with arguments 'argv' (null-
  * terminated), without a shell, with 'input' (if nonnull) on its standard
  * input, else /dev/null.  Kills it after 'timeout_ms'.  Stores its standard
