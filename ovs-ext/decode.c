@@ -386,9 +386,16 @@ decode_dhcp(struct cursor *c, uint32_t off)
             return;
         }
         if (code == 53 && !c->d->dhcp_msg_type) {
-            uint8_t type = h[o + 2];
+            uint8_t type;
 
-            if (olen != 3 || type == 0 || type > DHCP_MAX_MSG_TYPE) {
+            /* The length first: with length 0 the option may be the last
+             * captured bytes, and h[o + 2] lies past them. */
+            if (olen != 3) {
+                fail(c, DECODE_DHCP_BAD);
+                return;
+            }
+            type = h[o + 2];
+            if (type == 0 || type > DHCP_MAX_MSG_TYPE) {
                 fail(c, DECODE_DHCP_BAD);
                 return;
             }

@@ -1637,6 +1637,15 @@ test_dhcp_bad(void **state)
     ipv4_end(&fb, ip);
     expect_error(&fb, DECODE_DHCP_BAD);
 
+    /* Option 53 of length 0 as the last captured bytes (found by
+     * fuzz-decode: the type byte was read past the capture). */
+    fb.len = 0;
+    build_dhcp(&fb, 3);
+    fb.buf[bootp + 241] = 0;
+    assert_int_equal(decode_part(&fb, bootp + 242, fb.len, &d),
+                     DECODE_DHCP_BAD);
+    assert_int_equal(d.dhcp_msg_type, 0);
+
     /* A complete message snapped to 100 bytes is no error. */
     fb.len = 0;
     build_dhcp(&fb, 3);
