@@ -31,6 +31,8 @@ enum {
     SEQ_DIGITS = 20,            /* A file name: SEQ_DIGITS digits... */
     NAME_SIZE = SEQ_DIGITS + sizeof ".json.tmp", /* ...".json", ".tmp". */
     MAX_RECORD = 1 << 20,       /* A bigger file is not a record. */
+    RESCAN_MS = 5000,           /* An idle spool looks for files put back
+                                 * by the operator this often. */
 };
 
 struct spool {
@@ -48,6 +50,7 @@ struct spool {
     uint64_t next_seq;          /* For the next file. */
     uint64_t backoff_ms;        /* The delay after the next failure. */
     uint64_t next_retry_ms;     /* Monotonic time of the next retry. */
+    uint64_t next_scan_ms;      /* Of the next look for files put back. */
     bool outage;                /* Spooling since the last empty backlog
                                  * (logged when it starts and ends). */
 };
@@ -465,10 +468,37 @@ retry_one(struct spool *spool)
     return error;
 }
 
+/* With no backlog, every file in the directory is one the operator put
+ * back (from failed/, say): queues them, oldest first, due at once. */
+static void
+rescan(struct spool *spool, uint64_t now_ms)
+{
+    static struct vnm_rate_limit rl = VNM_RATE_LIMIT_INIT(6, 3);
+    int error;
+
+    spool->next_scan_ms = now_ms + RESCAN_MS;
+    error = scan_dir(spool, spool->dir, true);
+    if (error) {
+        VNM_WARN_RL(&rl, "spool %s: cannot read the directory (%s)",
+                    spool->dir, strerror(error));
+    } else if (spool->n) {
+        qsort(spool->seqs, spool->n, sizeof *spool->seqs, seq_compare);
+        VNM_INFO("spool %s: %zu deliveries put back in the spool, "
+                 "delivering them", spool->dir, spool->n);
+        spool->outage = true;
+        spool->next_retry_ms = now_ms;
+        spool->backoff_ms = spool->retry_min_ms;
+    }
+}
+
 void
 spool_run(struct spool *spool, uint64_t now_ms, uint64_t budget_ms)
 {
     uint64_t start = vnm_time_mono_ms();
+
+    if (spool->n == spool->head && now_ms >= spool->next_scan_ms) {
+        rescan(spool, now_ms);
+    }
 
     for (size_t n = 0; spool->n > spool->head
                        && now_ms >= spool->next_retry_ms; n++) {

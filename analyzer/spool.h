@@ -14,7 +14,9 @@
  * that cannot be parsed, is moved to DIR/NAME/failed/ for the operator.
  * spool_create() picks up the files a previous run left (a restart, or a
  * SIGKILL), so that nothing spooled is lost; a record is re-sent as it is,
- * so a duplicate carries the same incident id.
+ * so a duplicate carries the same incident id.  While it has no backlog,
+ * spool_run() looks again every few seconds for files the operator put
+ * back (moved from failed/, say) and delivers them.
  *
  * vnmon-analyzer.c creates one spool per sink after routing
  * (analyzer/route.h); records are read back with alert_record_parse()
@@ -68,7 +70,9 @@ int spool_submit(struct spool *spool, const struct vnm_alert *alert,
                  uint64_t now_ms);
 
 /* Retries the spooled deliveries, oldest first, if their time has come at
- * monotonic time 'now_ms', for about 'budget_ms' of work at most. */
+ * monotonic time 'now_ms', for about 'budget_ms' of work at most.  Without
+ * a backlog, looks for files put back in the directory, at most every 5 s
+ * of 'now_ms'. */
 void spool_run(struct spool *spool, uint64_t now_ms, uint64_t budget_ms);
 
 /* The number of deliveries pending in 'spool'. */

@@ -408,6 +408,71 @@ test_failed(void **statep)
     assert_file(f, "00000000000000000005.json", 4);
 }
 
+/* Files the operator puts back (from failed/) into an idle spool are
+ * found within RESCAN_MS and delivered in number order, without a
+ * restart; with a backlog they wait for it to be done. */
+static void
+test_put_back(void **statep)
+{
+    struct fixture *f = *statep;
+    uint64_t redelivered = counter("alerts_redelivered");
+    char *from, *to;
+
+    /* Three deliveries the sink refuses for good: all in failed/. */
+    f->answer = EINVAL;
+    open_spool(f);
+    for (int i = 0; i < 3; i++) {
+        f->answer = EAGAIN;
+        assert_int_equal(spool_submit(f->spool, &f->alerts[i], 0), EAGAIN);
+    }
+    f->answer = EINVAL;
+    spool_run(f->spool, 1000, 1000);
+    spool_run(f->spool, 10000, 1000);
+    spool_run(f->spool, 20000, 1000);
+    assert_int_equal(spool_pending(f->spool), 0);
+    assert_int_equal(count_entries(f->dir), 1); /* failed/ only. */
+
+    /* Two put back, newest first: nothing before the next look... */
+    for (int seq = 3; seq >= 2; seq--) {
+        from = xasprintf("%s/failed/%020d.json", f->dir, seq);
+        to = xasprintf("%s/%020d.json", f->dir, seq);
+        assert_int_equal(rename(from, to), 0);
+        free(from);
+        free(to);
+    }
+    f->answer = 0;
+    clear_got(f);
+    spool_run(f->spool, 20001, 1000);
+    assert_int_equal(f->n_got, 0);
+    /* ...then both, in number order. */
+    spool_run(f->spool, 25000, 1000);
+    assert_int_equal(f->n_got, 2);
+    assert_string_equal(f->got[0], "inc-2");
+    assert_string_equal(f->got[1], "inc-3");
+    assert_int_equal(spool_pending(f->spool), 0);
+    assert_int_equal(counter("alerts_redelivered") - redelivered, 2);
+    assert_int_equal(count_entries(f->dir), 1);
+
+    /* With a backlog, a file put back waits until it is delivered. */
+    f->answer = EAGAIN;
+    assert_int_equal(spool_submit(f->spool, &f->alerts[3], 25000), EAGAIN);
+    from = xasprintf("%s/failed/%020d.json", f->dir, 1);
+    to = xasprintf("%s/%020d.json", f->dir, 1);
+    assert_int_equal(rename(from, to), 0);
+    free(from);
+    free(to);
+    spool_run(f->spool, 40000, 1000);   /* Still refused. */
+    assert_int_equal(spool_pending(f->spool), 1);
+    f->answer = 0;
+    clear_got(f);
+    spool_run(f->spool, 80000, 1000);   /* The backlog, then a look. */
+    spool_run(f->spool, 80000, 1000);
+    assert_int_equal(f->n_got, 2);
+    assert_string_equal(f->got[0], "inc-4");
+    assert_string_equal(f->got[1], "inc-1");
+    assert_int_equal(count_entries(f->dir), 1);
+}
+
 /* A sink name that is not a safe file name is escaped. */
 static void
 test_name(void **statep)
@@ -437,6 +502,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_restart, setup, teardown),
         cmocka_unit_test_setup_teardown(test_max, setup, teardown),
         cmocka_unit_test_setup_teardown(test_failed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_put_back, setup, teardown),
         cmocka_unit_test_setup_teardown(test_name, setup, teardown),
     };
 
