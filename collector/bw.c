@@ -141,6 +141,8 @@ struct bw {
 
     struct htable entities;
     struct entity *host_ent;
+    struct entity *cov_ent;     /* The host's coverage for tenants: kind
+                                 * "cov" (lib/bw-series.h). */
 
     struct open_second open[N_OPEN];
     uint64_t closed;            /* Last closed second, 0: none yet. */
@@ -810,7 +812,7 @@ write_rollups(struct bw *bw, struct batch *b, enum bw_res res, uint64_t t,
 
         write_bin(bw, b, e, res, t, value);
         free(value);
-        if (res == BW_RES_M && e != bw->host_ent) {
+        if (res == BW_RES_M && e != bw->host_ent && e != bw->cov_ent) {
             char *index = xasprintf("%s:bw:index", e->prefix);
 
             batch_cmd(b, 4, (const char *[]) { "ZADD", index, score,
@@ -896,6 +898,14 @@ close_second(struct bw *bw, struct open_second *os, int k)
     value_s(&host->open[k].c, value, sizeof value);
     write_bin(bw, b, host, BW_RES_S, sec, value);
     fold(bw, host, &host->open[k].c);
+    /* Its coverage, for tenants: the same seconds, no counters. */
+    {
+        static const struct counters zero;
+
+        value_s(&zero, value, sizeof value);
+        write_bin(bw, b, bw->cov_ent, BW_RES_S, sec, value);
+        fold(bw, bw->cov_ent, &zero);
+    }
 
     for (size_t i = 0; i < os->n_touched; i++) {
         struct entity *e = os->touched[i];
@@ -1389,6 +1399,8 @@ load_previous_rollups(struct bw *bw, struct vnm_redis *r, uint64_t now)
 
     load_bin(bw, r, bw->host_ent, BW_RES_M, now);
     load_bin(bw, r, bw->host_ent, BW_RES_H, now);
+    load_bin(bw, r, bw->cov_ent, BW_RES_M, now);
+    load_bin(bw, r, bw->cov_ent, BW_RES_H, now);
     load_prefix(bw, r, bw->host_prefix, "", now, now - now % 3600);
     if (!vnm_redis_query(r, &tenants, "SMEMBERS %s", key)) {
         json_array_foreach (tenants, i, tj) {
@@ -1502,6 +1514,9 @@ bw_create(const struct bw_config *cfg, const char *host,
         vnm_hash_random_key(hash_key, "bandwidth");
     }
     bw->host_ent = entity_get(bw, "host", "-", "");
+    bw->cov_ent = entity_get(bw, "cov", "-", "");
+    free(bw->cov_ent->prefix);
+    bw->cov_ent->prefix = bw_cov_prefix(host);
     return bw;
 }
 

@@ -126,6 +126,12 @@ bw_prefix(const char *host, const char *tenant)
 }
 
 char *
+bw_cov_prefix(const char *host)
+{
+    return xasprintf("vnm:cov:{%s}", host);
+}
+
+char *
 bw_key(const char *prefix, enum bw_res res, const char *kind,
        const char *id, uint64_t t, unsigned int *field)
 {

@@ -46,6 +46,14 @@
  * the agent writes every second it records (so a missing host field means
  * "not recorded": agent stopped, or a gap, see below).
  *
+ * Coverage for tenants: a tenant's Redis user (vnmonctl tenant add) cannot
+ * read the host entity, whose counters are every tenant's traffic.  So the
+ * agent also writes the series of entity kind "cov", id "-", under the
+ * prefix "vnm:cov:{HOST}" (bw_cov_prefix()), with the same fields as the
+ * host entity but zero counters: which seconds were recorded (1-s bins)
+ * and how many (N of the rollups), and nothing else.  Tenant users may
+ * read "vnm:cov:*".
+ *
  * Values are space-separated unsigned decimals:
  *   s:    TXB TXP RXB RXP
  *   m, h: TXB TXP RXB RXP N TXMAXB RXMAXB TXMAXP RXMAXP [ | HIST]
@@ -131,6 +139,9 @@ void bw_unescape(char *s);
  * 'tenant' is NULL or "", else "vnm:t:TENANT:{HOST}", TENANT escaped
  * here).  Malloc'd. */
 char *bw_prefix(const char *host, const char *tenant);
+/* The prefix of a host's coverage series, "vnm:cov:{HOST}" (see "Coverage for
+ * tenants" above).  Malloc'd. */
+char *bw_cov_prefix(const char *host);
 
 /* The key of the span of resolution 'res' that holds second 't' of series
  * (kind, id) under 'prefix' ('id' unescaped; "-" when the kind has none),

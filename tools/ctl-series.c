@@ -64,6 +64,7 @@ struct ctl_reader {
     size_t n_gaps;
     json_t *inventories;        /* Host -> inventory object (or null). */
     char *tenant;               /* Tenant scope only (escaped), or null. */
+    bool warned_cov;            /* Told that coverage is not readable. */
 };
 
 static const uint64_t default_retention[BW_N_RES] = {
@@ -392,14 +393,29 @@ get_coverage(struct ctl_reader *rd, const char *host, enum bw_res res,
     bins = xcalloc(n ? n : 1, sizeof *bins);
     present = xcalloc(n ? n : 1, sizeof *present);
     if (rd->tenant) {
-        /* A tenant cannot read the host entity: every second up to now
-         * counts as recorded (a gap then looks like silence). */
-        error = 0;
-        for (size_t i = 0; i < n; i++) {
-            uint64_t t = from + i * bin;
+        /* A tenant cannot read the host entity, but its coverage series,
+         * the same seconds without counters (lib/bw-series.h). */
+        prefix = bw_cov_prefix(host);
+        error = read_raw(rd, prefix, "cov", "-", res, from, to, bins,
+                         present);
+        free(prefix);
+        if (error == EACCES) {
+            /* A tenant user made before coverage was readable: every
+             * second up to now counts as recorded. */
+            if (!rd->warned_cov) {
+                fprintf(stderr, "vnmonctl: warning: these credentials "
+                        "cannot read vnm:cov:* (a tenant user from an "
+                        "older vnmon: run `vnmonctl tenant add` again); "
+                        "seconds not recorded show as silence\n");
+                rd->warned_cov = true;
+            }
+            error = 0;
+            for (size_t i = 0; i < n; i++) {
+                uint64_t t = from + i * bin;
 
-            present[i] = t <= rd->now;
-            bins[i].n = t + bin <= rd->now ? bin : rd->now - t + 1;
+                present[i] = t <= rd->now;
+                bins[i].n = t + bin <= rd->now ? bin : rd->now - t + 1;
+            }
         }
     } else {
         prefix = bw_prefix(host, NULL);

@@ -3,12 +3,14 @@
  * `vnmonctl tenant add T [--user NAME] [--password-file FILE]`,
  * `vnmonctl tenant del T [--user NAME]` and `vnmonctl tenant list`:
  * Redis ACL users that can read one tenant's keys and streams, and
- * nothing else (doc/alerting.md, "Tenant access").
+ * nothing else but which seconds each host recorded (doc/alerting.md,
+ * "Tenant access").
  *
  * A tenant's keys are "vnm:t:ESC:..." (ESC: the tenant escaped by
  * bw_escape(), lib/bw-series.h): its incidents, alert index and stream,
  * bandwidth series and indexes, conntrack summaries.  The user gets read
- * access to those keys only (%R~vnm:t:ESC:*), the read-only commands that
+ * access to those keys (%R~vnm:t:ESC:*) and to the hosts' coverage series
+ * (%R~vnm:cov:*: which seconds were recorded), the read-only commands that
  * vnmonctl needs, no write command, no command that lists or counts the
  * whole key space, no Pub/Sub channel.
  *
@@ -33,10 +35,12 @@
 
 #define USERS_KEY "vnm:tenants:users"
 
-/* The rules after "reset on >PASS resetchannels %R~PATTERN": read-only
- * commands, less those that are dangerous or reach every key. */
+/* The rules after "reset on >PASS resetchannels %R~PATTERN": the hosts'
+ * coverage series (which seconds were recorded, no traffic: see
+ * lib/bw-series.h), then read-only commands, less those that are
+ * dangerous or reach every key. */
 static const char *const acl_rules[] = {
-    "-@all", "+@read", "-@dangerous", "-keys", "-scan", "-randomkey",
+    "%R~vnm:cov:*", "-@all", "+@read", "-@dangerous", "-keys", "-scan", "-randomkey",
     "-dbsize", "+ping", "+hello", "+auth", "+select", "+client|setname",
     "+client|getname", "+client|id",
 };

@@ -10,7 +10,9 @@
 #      password from a file, tenant2's generated and printed once).
 #   3. With tenant1's credentials, `vnmonctl --tenant tenant1 alerts` shows
 #      tenant1's incident and not tenant2's; `bw` and `peak` show
-#      tenant1's traffic (its VMs), nothing else.
+#      tenant1's traffic (its VMs), nothing else; with the agent stopped
+#      for 5 s, its `bw` shows the gap at the same seconds as the host's
+#      (coverage series vnm:cov:*, readable, not writable).
 #   4. tenant1's credentials cannot read tenant2's index, incident hash,
 #      stream or bandwidth keys, nor the global ones, nor list keys, nor
 #      write their own: each refusal is checked to be Redis's NOPERM, and
@@ -141,8 +143,8 @@ import json, sys
 l = {u["user"]: u for u in json.loads(sys.argv[1])}
 assert l["tenant1"]["tenant"] == "tenant1" and l["tenant1"]["exists"], l
 assert l["t2reader"]["tenant"] == "tenant2" and l["t2reader"]["exists"], l' "$list"
-check -m "the ACL: tenant1's keys only, no channel" \
-    bash -c 'redis-cli -s "$1" acl getuser tenant1 | grep -qx "%R~vnm:t:tenant1:\*" \
+check -m "the ACL: tenant1's keys and the coverage only, no channel" \
+    bash -c 'redis-cli -s "$1" acl getuser tenant1 | grep -qx "%R~vnm:t:tenant1:\* %R~vnm:cov:\*" \
              && ! redis-cli -s "$1" acl getuser tenant1 | grep -q "&\*"' \
     _ "$VNM_REDIS_SOCK"
 
@@ -177,6 +179,40 @@ import json, sys
 e = json.loads(sys.argv[1])["entities"]
 assert e and all(x["tenant"] == "tenant1" for x in e), e
 assert any(x["kind"] == "vm" and x["tx"]["peak_bytes_per_s"] > 0 for x in e), e' "$out"
+
+# The agent stopped for 5 s: a gap in tenant1's view too (from the hosts'
+# coverage series, vnm:cov:*), at the same seconds as in the host's.
+stop_daemon agent
+sleep 5
+start_agent
+check -m "agent up again" wait_for 10 agent_up
+sleep 4
+out=$(ctl1 bw --json --since 3m --res s)
+adm=$(vnmonctl bw host - --json --since 3m --res s)
+check -m "bw as tenant1: the agent's stop is a gap, as in the host's view" \
+    "$PYTHON" -c '
+import json, sys
+t, h = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+assert t["entity"]["kind"] == "tenant", t["entity"]
+lo, hi = max(t["from"], h["from"]), min(t["to"], h["to"]) - 5
+def gaps(v):
+    return {b["time"] for b in v["bins"] if b.get("gap") and lo <= b["time"] < hi}
+def recorded(v):
+    return {b["time"] for b in v["bins"] if not b.get("gap") and lo <= b["time"] < hi}
+tg, hg = gaps(t), gaps(h)
+assert tg == hg, (sorted(tg ^ hg), sorted(tg), sorted(hg))
+assert recorded(t) == recorded(h), sorted(recorded(t) ^ recorded(h))
+first = min(recorded(t))
+run = [x for x in sorted(tg) if x > first]
+assert len(run) >= 4 and run[-1] - run[0] == len(run) - 1, run
+assert t["stats"]["recorded_seconds"] < t["to"] - t["from"], t["stats"]' \
+    "$out" "$adm"
+covkey=$(redis keys "vnm:cov:{$VNM_LAB_NAME}:bw:s:*" | head -n 1)
+check -m "tenant1 reads a coverage key ($covkey)" \
+    bash -c '[ -n "$(REDISCLI_AUTH=$2 redis-cli -s "$1" --user tenant1 hgetall "$3")" ]' \
+    _ "$VNM_REDIS_SOCK" "$p1" "$covkey"
+check -m "tenant1 cannot write a coverage key" \
+    refused tenant1 "$p1" hset "$covkey" 0 "1 1 1 1"
 
 # ---------------------------------------------------- 4. refusals
 
