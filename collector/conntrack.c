@@ -795,6 +795,9 @@ struct ct_core {
     bool dirty;                 /* Changed since the last scan. */
 
     struct ct_core_stats stats;
+    uint64_t n_writes;          /* ct_core_write() calls. */
+    bool hosts_due;             /* A new VM map: add this host to each
+                                 * tenant's list at the next write. */
 };
 
 /* Frees what 's' holds; its events must have been freed
@@ -899,6 +902,8 @@ ct_core_set_vmmap(struct ct_core *core, struct ct_vmmap *map)
     struct ct_scope *vms = xcalloc(n_vms ? n_vms : 1, sizeof *vms);
     struct ct_scope *tenants = xcalloc(n_tenants ? n_tenants : 1,
                                        sizeof *tenants);
+
+    core->hosts_due = true;
 
     for (size_t t = 0; t < n_tenants; t++) {
         const char *name = ct_vmmap_tenant_name(map, t);
@@ -1487,15 +1492,28 @@ ct_core_tenant_json(const struct ct_core *core, size_t tenant,
                     uint64_t now_ms)
 {
     json_t *j = scope_json(core, &core->tenants[tenant], "tenant", now_ms);
+    json_t *index = json_array();
     size_t n = 0;
 
     json_object_set_new(j, "tenant",
                         json_string(ct_vmmap_tenant_name(core->map,
                                                          tenant)));
+    /* The index of the tenant's VMs, as in the host's summary: what a
+     * tenant's own Redis user (which cannot read the host's) reads to find
+     * their keys. */
     for (size_t v = 0; v < ct_vmmap_n_vms(core->map); v++) {
-        n += ct_vmmap_vm_tenant(core->map, v) == (int) tenant;
+        if (ct_vmmap_vm_tenant(core->map, v) == (int) tenant) {
+            n++;
+            json_array_append_new(index, json_pack(
+                "{s:s, s:s, s:I, s:I}",
+                "vm", ct_vmmap_vm_id(core->map, v),
+                "name", ct_vmmap_vm_name(core->map, v),
+                "connections", (json_int_t) core->vms[v].sum.open,
+                "total", (json_int_t) core->vms[v].sum.total));
+        }
     }
     json_object_set_new(j, "vms", json_integer((json_int_t) n));
+    json_object_set_new(j, "vm_index", index);
     return j;
 }
 
@@ -1609,7 +1627,18 @@ ct_core_write(struct ct_core *core, struct vnm_redis *r, uint64_t now_ms)
     for (size_t t = 0; t < ct_vmmap_n_tenants(core->map); t++) {
         write_json(r, core->tenants[t].key,
                    ct_core_tenant_json(core, t, now_ms));
+        if (core->hosts_due || core->n_writes % CT_HOSTS_EVERY == 0) {
+            /* The tenant's list of hosts (shared with the bandwidth
+             * series): where its Redis user finds this summary. */
+            char *et = bw_escape(ct_vmmap_tenant_name(core->map, t));
+
+            vnm_redis_append(r, "SADD vnm:t:%s:bw:hosts %s", et,
+                             core->host);
+            free(et);
+        }
     }
+    core->n_writes++;
+    core->hosts_due = false;
     write_json(r, core->host_scope.key, ct_core_host_json(core, now_ms));
 }
 

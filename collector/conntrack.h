@@ -180,6 +180,9 @@ const char *ct_vmmap_tenant_name(const struct ct_vmmap *, size_t tenant);
 /* TTL of the summaries in Redis: a few seconds beyond their 1-s period,
  * so that a dead agent's summaries disappear. */
 #define CT_SUMMARY_TTL_S 5
+/* Summary writes between two additions of the host to each tenant's list
+ * of hosts ("vnm:t:T:bw:hosts"; also at once after a new VM map). */
+#define CT_HOSTS_EVERY 60
 /* TTL of a VM's event list after its last event. */
 #define CT_EVENTS_TTL_S 86400
 

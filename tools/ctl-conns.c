@@ -11,6 +11,11 @@
  * a few seconds after their agent stops writing them: a host without one
  * has its agent down or conntrack off.
  *
+ * With the global --tenant T (vnmonctl --tenant T conns) only T's keys
+ * are read, which is all that T's own Redis user (vnmonctl tenant add)
+ * may read: the hosts from "vnm:t:T:bw:hosts", on each T's summary
+ * ("vnm:t:T:{HOST}:ct:tenant"), whose "vm_index" lists T's VMs there.
+ *
  * Exit status: 0; 1 if no host has a summary, or --vm/--tenant matched
  * nothing; 2 usage or Redis error.
  */
@@ -43,6 +48,29 @@ static int
 compare_strings(const void *a, const void *b)
 {
     return strcmp(*(const char *const *) a, *(const char *const *) b);
+}
+
+/* The strings of array 'a' (freed here), sorted, as a new array. */
+static json_t *
+sorted_strings(json_t *a)
+{
+    const char **names = xcalloc(json_array_size(a) + 1, sizeof *names);
+    json_t *out = json_array();
+    const json_t *m;
+    size_t i, n = 0;
+
+    json_array_foreach (a, i, m) {
+        if (json_string_value(m)) {
+            names[n++] = json_string_value(m);
+        }
+    }
+    qsort(names, n, sizeof *names, compare_strings);
+    for (i = 0; i < n; i++) {
+        json_array_append_new(out, json_string(names[i]));
+    }
+    free(names);
+    json_decref(a);
+    return out;
 }
 
 /* The hosts to read: -H, else the agents of "vnm:daemons", sorted.
@@ -91,6 +119,30 @@ conns_hosts(struct vnm_redis *r, const struct ctl_options *opts)
     return hosts;
 }
 
+/* The hosts to read for tenant 'tenant' alone: -H, else the tenant's
+ * list of hosts, sorted.  Returns a JSON array of strings, or null after a
+ * Redis error. */
+static json_t *
+conns_tenant_hosts(struct vnm_redis *r, const struct ctl_options *opts,
+                   const char *tenant)
+{
+    char *esc = bw_escape(tenant);
+    json_t *members;
+    int error;
+
+    if (opts->host) {
+        free(esc);
+        return json_pack("[s]", opts->host);
+    }
+    error = ctl_query(r, &members, "SMEMBERS vnm:t:%s:bw:hosts", esc);
+    free(esc);
+    if (error || !json_is_array(members)) {
+        json_decref(members);
+        return NULL;
+    }
+    return sorted_strings(members);
+}
+
 /* Parses the string reply 'reply' as a JSON object, or returns null. */
 static json_t *
 parse_summary(const json_t *reply)
@@ -128,6 +180,23 @@ summary_key(const char *host, const char *tenant, const char *vm)
     return key;
 }
 
+static json_t *read_listed(struct vnm_redis *, const char *host,
+                           json_t *summary, json_t *tenants, json_t *vms,
+                           int *errorp);
+
+/* Reads the summary at 'key' into '*summaryp' (null if there is none).
+ * Returns 0 or the error of the Redis query (reported). */
+static int
+read_summary(struct vnm_redis *r, const char *key, json_t **summaryp)
+{
+    json_t *reply;
+    int error = ctl_query(r, &reply, "GET %s", key);
+
+    *summaryp = error ? NULL : parse_summary(reply);
+    json_decref(reply);
+    return error;
+}
+
 /* Reads the summaries of 'host' that 'f' selects into a new object
  * {"host", "summary", "tenants": [...], "vms": [...]}.  Returns null if
  * the host has no summary; sets '*errorp' after a Redis error. */
@@ -136,22 +205,17 @@ conns_read_host(struct vnm_redis *r, const char *host,
                 const struct conns_filter *f, int *errorp)
 {
     char *key = summary_key(host, NULL, NULL);
-    json_t *reply, *summary, *out, *replies = NULL;
-    json_t *vms = json_array(), *tenants = json_array();
+    json_t *summary, *vms, *tenants;
     const json_t *item;
-    const char ***argvs;
-    int *argcs;
-    size_t n = 0, i;
+    size_t i;
 
-    *errorp = ctl_query(r, &reply, "GET %s", key);
+    *errorp = read_summary(r, key, &summary);
     free(key);
-    summary = *errorp ? NULL : parse_summary(reply);
-    json_decref(reply);
     if (!summary) {
-        json_decref(vms);
-        json_decref(tenants);
         return NULL;
     }
+    vms = json_array();
+    tenants = json_array();
 
     /* What to read, from the host's index. */
     json_array_foreach (json_object_get(summary, "tenants"), i, item) {
@@ -173,6 +237,62 @@ conns_read_host(struct vnm_redis *r, const char *host,
         }
         json_array_append_new(vms, json_pack("[s,s?]", vm, t));
     }
+    return read_listed(r, host, summary, tenants, vms, errorp);
+}
+
+/* Reads, for tenant 'tenant' alone, its summary on 'host' and those of its
+ * VMs that 'f' selects into a new object {"host", "summary": null,
+ * "tenant", "tenants": [its summary], "vms": [...]}: only the tenant's
+ * keys.  Returns null if the tenant has no summary there; sets '*errorp'
+ * after a Redis error. */
+static json_t *
+conns_read_tenant_host(struct vnm_redis *r, const char *host,
+                       const char *tenant, const struct conns_filter *f,
+                       int *errorp)
+{
+    char *key = summary_key(host, tenant, NULL);
+    json_t *summary, *vms, *out;
+    const json_t *item;
+    size_t i;
+
+    *errorp = read_summary(r, key, &summary);
+    free(key);
+    if (!summary) {
+        return NULL;
+    }
+    vms = json_array();
+    json_array_foreach (json_object_get(summary, "vm_index"), i, item) {
+        const char *vm = json_string_value(json_object_get(item, "vm"));
+        const char *name = json_string_value(json_object_get(item, "name"));
+
+        if (vm && (!f->vm || !strcmp(f->vm, vm)
+                   || (name && !strcmp(f->vm, name)))) {
+            json_array_append_new(vms, json_pack("[s,s]", vm, tenant));
+        }
+    }
+    out = read_listed(r, host, json_null(), json_array(), vms, errorp);
+    if (out) {
+        /* The tenant's summary heads the host's part, even with --vm. */
+        json_object_set_new(out, "tenant", json_string(tenant));
+        json_array_append(json_object_get(out, "tenants"), summary);
+    }
+    json_decref(summary);
+    return out;
+}
+
+/* Reads the summaries of 'tenants' (names) and 'vms' ([VM, TENANT|null])
+ * on 'host', freeing both, into a new object {"host", "summary" (which it
+ * takes), "tenants": [...], "vms": [...]}.  Returns it, or null with
+ * '*errorp' set after a Redis error. */
+static json_t *
+read_listed(struct vnm_redis *r, const char *host, json_t *summary,
+            json_t *tenants, json_t *vms, int *errorp)
+{
+    json_t *out, *replies = NULL;
+    const json_t *item;
+    const char ***argvs;
+    int *argcs;
+    size_t n = 0, i;
 
     argcs = xcalloc(json_array_size(tenants) + json_array_size(vms) + 1,
                     sizeof *argcs);
@@ -388,9 +508,24 @@ print_host(const json_t *h)
     const json_t *src = json_object_get(s, "sources");
     json_t *rows = json_array();
     const json_t *item;
-    char *peers = format_peers(s, HOST_PEERS);
+    char *peers;
     size_t i;
 
+    if (json_is_null(s)) {
+        /* Tenant scope: the tenant's summary, not the host's. */
+        s = json_array_get(json_object_get(h, "tenants"), 0);
+        printf("host %s, tenant %s: %"JSON_INTEGER_FORMAT" open of %"
+               JSON_INTEGER_FORMAT" tracked connections, %"
+               JSON_INTEGER_FORMAT" half-open, %"JSON_INTEGER_FORMAT
+               " new/s\n", ctl_get_str(h, "host"), ctl_get_str(h, "tenant"),
+               ctl_get_int(s, "connections"), ctl_get_int(s, "total"),
+               ctl_get_int(s, "half_open"), ctl_get_int(s, "new_per_s"));
+        peers = format_peers(s, HOST_PEERS);
+        printf("  top peers: %s\n", peers);
+        free(peers);
+        goto rows;
+    }
+    peers = format_peers(s, HOST_PEERS);
     printf("host %s: %"JSON_INTEGER_FORMAT" open of %"JSON_INTEGER_FORMAT
            " tracked connections, %"JSON_INTEGER_FORMAT" half-open, %"
            JSON_INTEGER_FORMAT" new/s (%"JSON_INTEGER_FORMAT" since start); "
@@ -407,6 +542,7 @@ print_host(const json_t *h)
     printf("  top peers: %s\n", peers);
     free(peers);
     add_row(rows, "host", ctl_get_str(h, "host"), NULL, s);
+rows:
     json_array_foreach (json_object_get(h, "tenants"), i, item) {
         add_row(rows, "tenant", ctl_get_str(item, "tenant"),
                 ctl_get_str(item, "tenant"), item);
@@ -468,17 +604,21 @@ run_conns(struct ctl_options *opts, int argc, char *argv[])
                 argv[optind]);
         return 2;
     }
-    if (!f.tenant) {
-        /* Global --tenant: the host index (vnm:{HOST}:ct:host) that this
-         * view starts from is host-wide, so a tenant's own Redis user
-         * gets a NOPERM here. */
+    if (opts->tenant) {
+        /* Global --tenant: the tenant's keys only. */
+        if (f.tenant && strcmp(f.tenant, opts->tenant)) {
+            fprintf(stderr, "vnmonctl: conns: --tenant %s within the "
+                    "scope of tenant %s\n", f.tenant, opts->tenant);
+            return 2;
+        }
         f.tenant = opts->tenant;
     }
     r = ctl_connect(opts);
     if (!r) {
         return 2;
     }
-    hosts = conns_hosts(r, opts);
+    hosts = (opts->tenant ? conns_tenant_hosts(r, opts, opts->tenant)
+             : conns_hosts(r, opts));
     if (!hosts) {
         ctl_disconnect(r);
         return 2;
@@ -487,7 +627,11 @@ run_conns(struct ctl_options *opts, int argc, char *argv[])
                     (json_int_t) vnm_time_wall_ms(), "hosts");
     json_array_foreach (hosts, i, host) {
         int error;
-        json_t *h = conns_read_host(r, json_string_value(host), &f, &error);
+        json_t *h = (opts->tenant
+                     ? conns_read_tenant_host(r, json_string_value(host),
+                                              opts->tenant, &f, &error)
+                     : conns_read_host(r, json_string_value(host), &f,
+                                       &error));
 
         if (error) {
             status = 2;
@@ -495,8 +639,11 @@ run_conns(struct ctl_options *opts, int argc, char *argv[])
         }
         if (h) {
             n_found++;
+            /* With --vm, VMs only (in tenant scope the tenant's summary
+             * is always there). */
             n_entities += (json_array_size(json_object_get(h, "vms"))
-                           + json_array_size(json_object_get(h, "tenants")));
+                           + (f.vm ? 0 : json_array_size(
+                                  json_object_get(h, "tenants"))));
             json_array_append_new(json_object_get(out, "hosts"), h);
         } else if (opts->host || !opts->json) {
             fprintf(stderr, "vnmonctl: host %s: no conntrack summary "

@@ -197,6 +197,19 @@ h = json.load(sys.stdin)[\"hosts\"][0]
 assert [v[\"name\"] for v in h[\"vms\"]] == [\"t2vm1\"], h[\"vms\"]
 assert [t[\"tenant\"] for t in h[\"tenants\"]] == [\"tenant2\"], h
 '"
+check -m "vnmonctl --tenant tenant1 conns: from tenant1's keys, the same counts" sh -c \
+    "'$VNMONCTL' --redis unix:$VNM_REDIS_SOCK --tenant tenant1 conns --json \
+     | '$PYTHON' -c '
+import json, sys
+h = json.load(sys.stdin)[\"hosts\"][0]
+assert h[\"summary\"] is None and h[\"tenant\"] == \"tenant1\", h
+assert [t[\"connections\"] for t in h[\"tenants\"]] == [$N], h[\"tenants\"]
+v = {v[\"name\"]: v for v in h[\"vms\"]}
+assert v[\"t1vm1\"][\"connections\"] == $N and \"t2vm1\" not in v, v
+'"
+check -m "vnmonctl --tenant tenant1 conns --vm t2vm1 (another tenant's VM) exits 1" sh -c \
+    "'$VNMONCTL' --redis unix:$VNM_REDIS_SOCK --tenant tenant1 conns --vm t2vm1 \
+     >/dev/null 2>&1; test \$? = 1"
 check -m "vnmonctl conns --vm unknown exits 1" sh -c \
     "'$VNMONCTL' --redis unix:$VNM_REDIS_SOCK conns --vm nosuchvm \
      >/dev/null 2>&1; test \$? = 1"

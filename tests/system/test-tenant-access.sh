@@ -12,7 +12,8 @@
 #      tenant1's incident and not tenant2's; `bw` and `peak` show
 #      tenant1's traffic (its VMs), nothing else; with the agent stopped
 #      for 5 s, its `bw` shows the gap at the same seconds as the host's
-#      (coverage series vnm:cov:*, readable, not writable).
+#      (coverage series vnm:cov:*, readable, not writable); `conns`
+#      shows tenant1's conntrack summary and its VMs', from its own keys.
 #   4. tenant1's credentials cannot read tenant2's index, incident hash,
 #      stream or bandwidth keys, nor the global ones, nor list keys, nor
 #      write their own: each refusal is checked to be Redis's NOPERM, and
@@ -207,6 +208,24 @@ run = [x for x in sorted(tg) if x > first]
 assert len(run) >= 4 and run[-1] - run[0] == len(run) - 1, run
 assert t["stats"]["recorded_seconds"] < t["to"] - t["from"], t["stats"]' \
     "$out" "$adm"
+out=$(ctl1 conns --json)
+check -m "conns as tenant1: its summary and its VMs', none of tenant2's" \
+    "$PYTHON" -c '
+import json, sys
+h = json.loads(sys.argv[1])["hosts"]
+assert [x["host"] for x in h] == [sys.argv[2]], h
+h = h[0]
+assert h["summary"] is None and h["tenant"] == "tenant1", h
+assert [t["tenant"] for t in h["tenants"]] == ["tenant1"], h["tenants"]
+assert h["tenants"][0]["vms"] == 2, h["tenants"]
+assert sorted(v["name"] for v in h["vms"]) == ["t1vm1", "t1vm2"], h["vms"]
+assert all(v["tenant"] == "tenant1" for v in h["vms"]), h["vms"]' \
+    "$out" "$VNM_LAB_NAME"
+out=$(ctl1 conns)
+check -m "conns as tenant1 (table): the tenant's header, its VMs" \
+    bash -c 'grep -q "^host .*, tenant tenant1: " <<<"$1" \
+             && grep -Eq "^vm +t1vm2 +tenant1 " <<<"$1" \
+             && ! grep -q "tenant2" <<<"$1"' _ "$out"
 covkey=$(redis keys "vnm:cov:{$VNM_LAB_NAME}:bw:s:*" | head -n 1)
 check -m "tenant1 reads a coverage key ($covkey)" \
     bash -c '[ -n "$(REDISCLI_AUTH=$2 redis-cli -s "$1" --user tenant1 hgetall "$3")" ]' \
@@ -255,8 +274,10 @@ check -m "vnmonctl as tenant1, alerts (global index): NOPERM, exit 2" \
 check -m "vnmonctl as tenant1, bw of the host: NOPERM, exit 2" \
     ctl_refused bw host -
 check -m "vnmonctl as tenant1, status: NOPERM, exit 2" ctl_refused status
-check -m "vnmonctl as tenant1, conns: NOPERM, exit 2" \
-    ctl_refused --tenant tenant1 conns
+check -m "vnmonctl as tenant1, conns of the host: NOPERM, exit 2" \
+    ctl_refused conns
+check -m "vnmonctl as tenant1, --tenant tenant2 conns: NOPERM, exit 2" \
+    ctl_refused --tenant tenant2 conns
 check -m "tenant1's own index unchanged" has_incident tenant1
 
 # ---------------------------------------------------- 5. deletion

@@ -479,6 +479,26 @@ test_vm_to_host(void **state)
     j = ct_core_tenant_json(core, 0, 5000);
     assert_int_equal(jint(j, "connections"), 20);
     assert_int_equal(jint(j, "vms"), 2);
+    /* The tenant's own index of its VMs (for its Redis user). */
+    {
+        const json_t *index = json_object_get(j, "vm_index");
+        const json_t *v0 = json_array_get(index, 0);
+
+        assert_int_equal(json_array_size(index), 2);
+        assert_string_equal(json_string_value(json_object_get(v0, "vm")),
+                            "vm-11");
+        assert_string_equal(json_string_value(json_object_get(v0, "name")),
+                            "t1vm1");
+        assert_int_equal(jint(v0, "connections"), 20);
+        assert_int_equal(jint(v0, "total"), 20);
+        for (size_t i = 0; i < json_array_size(index); i++) {
+            const char *name = json_string_value(json_object_get(
+                json_array_get(index, i), "name"));
+
+            assert_non_null(name);
+            assert_true(!strncmp(name, "t1", 2));
+        }
+    }
     json_decref(j);
     j = ct_core_tenant_json(core, 1, 5000);
     assert_int_equal(jint(j, "connections"), 0);
