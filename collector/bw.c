@@ -150,6 +150,9 @@ struct bw {
 
     struct entity **m_list, **h_list;
     size_t n_m, cap_m, n_h, cap_h;
+    struct entity **tenant_ents; /* Every "tenant" entity: each has its
+                                  * live view. */
+    size_t n_tenant_ents, cap_tenant_ents;
     struct pair_map m_pairs, h_pairs;
     uint64_t m_start, h_start;  /* Spans being rolled up. */
 
@@ -298,6 +301,9 @@ htable_insert(struct htable *t, struct hnode *node)
     t->n++;
 }
 
+static void list_add(struct entity ***list, size_t *n, size_t *cap,
+                     struct entity *e);
+
 static struct entity *
 entity_get(struct bw *bw, const char *kind, const char *id,
            const char *tenant)
@@ -327,6 +333,10 @@ entity_get(struct bw *bw, const char *kind, const char *id,
     bw_bin_init(&e->m);
     bw_bin_init(&e->h);
     htable_insert(&bw->entities, &e->node);
+    if (!strcmp(kind, "tenant")) {
+        list_add(&bw->tenant_ents, &bw->n_tenant_ents, &bw->cap_tenant_ents,
+                 e);
+    }
     return e;
 }
 
@@ -689,9 +699,13 @@ compare_ranked(const void *a_, const void *b_)
     return x < y ? 1 : x > y ? -1 : strcmp(a->e->id, b->e->id);
 }
 
-/* The live view of second 'sec' (slot 'k' of each entity). */
+/* The live view of second 'sec' (slot 'k' of each entity): the host's, or
+ * if 'tenant' (a "tenant" entity) is non-null that tenant's, with only its
+ * VMs and ports, and no applications nor pairs (host-wide, or naming other
+ * tenants' VMs). */
 static char *
-live_json(struct bw *bw, struct open_second *os, int k)
+live_json(struct bw *bw, struct open_second *os, int k,
+          const struct entity *tenant)
 {
     static const char *const lists[][2] = {
         { "vm", "vms" }, { "tenant", "tenants" }, { "app", "apps" },
@@ -707,7 +721,15 @@ live_json(struct bw *bw, struct open_second *os, int k)
 
     json_object_set_new(live, "host", json_string(bw->host));
     json_object_set_new(live, "time", json_integer((json_int_t) os->sec));
-    set_counters(total, &bw->host_ent->open[k].c);
+    if (tenant) {
+        static const struct counters zero;
+
+        json_object_set_new(live, "tenant", json_string(tenant->tenant));
+        set_counters(total, (tenant->open[k].sec == os->sec
+                             ? &tenant->open[k].c : &zero));
+    } else {
+        set_counters(total, &bw->host_ent->open[k].c);
+    }
     json_object_set_new(live, "total", total);
     for (size_t l = 0; l < VNM_ARRAY_SIZE(lists); l++) {
         json_t *arr = json_array();
@@ -716,6 +738,10 @@ live_json(struct bw *bw, struct open_second *os, int k)
         for (size_t i = 0; i < os->n_touched; i++) {
             struct entity *e = os->touched[i];
 
+            if (tenant && (strcmp(e->tenant, tenant->tenant)
+                           || !strcmp(e->kind, "app"))) {
+                continue;
+            }
             if (!strcmp(e->kind, lists[l][0])) {
                 v[n].e = e;
                 v[n].c = &e->open[k].c;
@@ -767,7 +793,12 @@ live_json(struct bw *bw, struct open_second *os, int k)
             json_object_set_new(vmo, "ports", ports);
         }
     }
-    pairs = pair_map_top(&os->pairs, (size_t) bw->cfg.live_top, &n_pairs);
+    pairs = (tenant ? NULL
+             : pair_map_top(&os->pairs, (size_t) bw->cfg.live_top,
+                            &n_pairs));
+    if (!pairs) {
+        n_pairs = 0;
+    }
     for (size_t i = 0; i < n_pairs; i++) {
         const char *gt = strchr(pairs[i]->name, '>');
         char *src = xstrndup(pairs[i]->name,
@@ -929,7 +960,7 @@ close_second(struct bw *bw, struct open_second *os, int k)
 
     /* Live view. */
     free(bw->live);
-    bw->live = live_json(bw, os, k);
+    bw->live = live_json(bw, os, k, NULL);
     bw->live_sec = sec;
     {
         char *key = xasprintf("%s:bw:live", bw->host_prefix);
@@ -939,6 +970,18 @@ close_second(struct bw *bw, struct open_second *os, int k)
         batch_cmd(b, 5, (const char *[]) { "SET", key, bw->live, "EX",
                                            ttl });
         free(key);
+        /* Each tenant's own live view, every second (its Redis user
+         * cannot read the host's). */
+        for (size_t i = 0; i < bw->n_tenant_ents; i++) {
+            struct entity *te = bw->tenant_ents[i];
+            char *tlive = live_json(bw, os, k, te);
+
+            key = xasprintf("%s:bw:live", te->prefix);
+            batch_cmd(b, 5, (const char *[]) { "SET", key, tlive, "EX",
+                                               ttl });
+            free(key);
+            free(tlive);
+        }
         if (!bw->first_closed) {
             /* Readers find hosts here: at once, not at the first minute's
              * end. */
@@ -1533,6 +1576,7 @@ bw_destroy(struct bw *bw)
     }
     free(bw->m_list);
     free(bw->h_list);
+    free(bw->tenant_ents);
     pair_map_clear(&bw->m_pairs);
     pair_map_clear(&bw->h_pairs);
     while (bw->head) {

@@ -77,7 +77,8 @@
  *
  * Live view: "vnm:{HOST}:bw:live", a string holding the JSON of the last
  * recorded second's top entities (see doc/redis-keys.md), expiring after
- * 10 s.  Top pairs per minute and hour: "vnm:{HOST}:bw:pairs:m:START" and
+ * 10 s; "vnm:t:T:{HOST}:bw:live" the same for tenant T alone (its total,
+ * VMs and ports; no applications nor pairs).  Top pairs per minute and hour: "vnm:{HOST}:bw:pairs:m:START" and
  * "...:pairs:h:START", hashes "SRC>DST" -> "BYTES PACKETS" (the busiest
  * pairs only), with the 'm' and 'h' retentions.
  */

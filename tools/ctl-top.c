@@ -4,7 +4,9 @@
  * VMs, tenants, applications, ports and pairs of the last recorded second,
  * merged across hosts.  Each agent writes its own view every second as the
  * JSON string "vnm:{HOST}:bw:live" (lib/bw-series.h, doc/redis-keys.md,
- * 10 s TTL); ctl_live_merge() (ctl-series.c) merges them.
+ * 10 s TTL); ctl_live_merge() (ctl-series.c) merges them.  With the global
+ * --tenant T, T's own views "vnm:t:T:{HOST}:bw:live" on the hosts of
+ * "vnm:t:T:bw:hosts": what T's Redis user may read.
  */
 #include <config.h>
 
@@ -18,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/bw-series.h"
 #include "lib/redis.h"
 #include "lib/util.h"
 #include "tools/ctl-series.h"
@@ -27,11 +30,13 @@
  * writing, the key not expired yet) is reported stale. */
 #define LIVE_STALE_S 3
 
-/* Reads every host's live view ('only' if non-null) and merges them.
- * Returns 0 and '*mergedp', or an errno value. */
+/* Reads every host's live view ('only' if non-null) and merges them: the
+ * hosts' views, or with 'tenant' those of the tenant, from its keys only
+ * (its list of hosts, "vnm:t:T:{HOST}:bw:live").  Returns 0 and
+ * '*mergedp', or an errno value. */
 static int
-read_live(struct vnm_redis *r, const char *only, size_t top_n,
-          json_t **mergedp)
+read_live(struct vnm_redis *r, const char *only, const char *tenant,
+          size_t top_n, json_t **mergedp)
 {
     json_t *hosts = NULL, *replies = NULL, *stale = json_array();
     json_t *missing = json_array();
@@ -41,12 +46,20 @@ read_live(struct vnm_redis *r, const char *only, size_t top_n,
     int *argcs;
     size_t n, n_lives = 0;
     uint64_t now = vnm_time_wall_ms() / 1000;
-    int error;
+    int error = 0;
 
     *mergedp = NULL;
     if (only) {
         hosts = json_pack("[s]", only);
-    } else if (ctl_query(r, &hosts, "SMEMBERS vnm:bw:hosts")) {
+    } else if (tenant) {
+        char *esc = bw_escape(tenant);
+
+        error = ctl_query(r, &hosts, "SMEMBERS vnm:t:%s:bw:hosts", esc);
+        free(esc);
+    } else {
+        error = ctl_query(r, &hosts, "SMEMBERS vnm:bw:hosts");
+    }
+    if (error) {
         json_decref(hosts);
         json_decref(stale);
         json_decref(missing);
@@ -60,7 +73,10 @@ read_live(struct vnm_redis *r, const char *only, size_t top_n,
     for (size_t i = 0; i < n; i++) {
         const char *h = json_string_value(json_array_get(hosts, i));
 
-        keys[i] = xasprintf("vnm:{%s}:bw:live", h ? h : "");
+        char *prefix = bw_prefix(h ? h : "", tenant);
+
+        keys[i] = xasprintf("%s:bw:live", prefix);
+        free(prefix);
         argvs[i] = xcalloc(2, sizeof *argvs[i]);
         argvs[i][0] = "GET";
         argvs[i][1] = keys[i];
@@ -281,13 +297,6 @@ run_top(struct ctl_options *opts, int argc, char *argv[])
     if (opts->json) {
         once = true;
     }
-    if (opts->tenant) {
-        /* The live views are host-wide: no key of a tenant's. */
-        fprintf(stderr, "vnmonctl: top: the live view (vnm:{HOST}:bw:live) "
-                "is host-wide, not a tenant's: use \"bw\" or \"peak\" "
-                "with --tenant\n");
-        return 2;
-    }
     r = ctl_connect(opts);
     if (!r) {
         return 2;
@@ -301,7 +310,8 @@ run_top(struct ctl_options *opts, int argc, char *argv[])
             fflush(stdout);
             nanosleep(&ts, NULL);
         }
-        if (read_live(r, opts->host, (size_t) limit, &view)) {
+        if (read_live(r, opts->host, opts->tenant, (size_t) limit,
+                      &view)) {
             status = 2;
             break;
         }

@@ -13,7 +13,8 @@
 #      tenant1's traffic (its VMs), nothing else; with the agent stopped
 #      for 5 s, its `bw` shows the gap at the same seconds as the host's
 #      (coverage series vnm:cov:*, readable, not writable); `conns`
-#      shows tenant1's conntrack summary and its VMs', from its own keys.
+#      shows tenant1's conntrack summary and its VMs', from its own keys;
+#      `top` its live view (its VMs and ports, no apps nor pairs).
 #   4. tenant1's credentials cannot read tenant2's index, incident hash,
 #      stream or bandwidth keys, nor the global ones, nor list keys, nor
 #      write their own: each refusal is checked to be Redis's NOPERM, and
@@ -226,6 +227,32 @@ check -m "conns as tenant1 (table): the tenant's header, its VMs" \
     bash -c 'grep -q "^host .*, tenant tenant1: " <<<"$1" \
              && grep -Eq "^vm +t1vm2 +tenant1 " <<<"$1" \
              && ! grep -q "tenant2" <<<"$1"' _ "$out"
+# The live view (top): tenant1's own, while both tenants send.
+SEND_PY='
+import socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for _ in range(400):
+    s.sendto(b"x" * 100, (sys.argv[1], 9))
+    time.sleep(0.05)'
+vm_bg t1vm1 "$PYTHON" -c "$SEND_PY" 10.0.0.12
+vm_bg t2vm1 "$PYTHON" -c "$SEND_PY" 10.0.0.22
+top_ok()
+{
+    local t a
+    t=$(ctl1 top --json) && a=$(vnmonctl top --json) || return 1
+    "$PYTHON" -c '
+import json, sys
+t, a = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+assert sorted(x["tenant"] for x in a["tenants"]) == ["tenant1", "tenant2"], a
+assert [x["tenant"] for x in t["tenants"]] == ["tenant1"], t["tenants"]
+assert t["vms"] and all(x["tenant"] == "tenant1" for x in t["vms"]), t["vms"]
+assert all(x["tenant"] == "tenant1" for x in t["ports"]), t["ports"]
+assert t["apps"] == [] and t["pairs"] == [], t
+assert t["total"]["tx_bytes"] > 0, t["total"]
+assert not t["missing_hosts"], t' "$t" "$a"
+}
+check -m "top as tenant1: its live view, its VMs and ports only" \
+    wait_for 10 top_ok
 covkey=$(redis keys "vnm:cov:{$VNM_LAB_NAME}:bw:s:*" | head -n 1)
 check -m "tenant1 reads a coverage key ($covkey)" \
     bash -c '[ -n "$(REDISCLI_AUTH=$2 redis-cli -s "$1" --user tenant1 hgetall "$3")" ]' \
