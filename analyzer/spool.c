@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -37,7 +38,8 @@ enum {
 
 struct spool {
     char *dir;                  /* DIR/NAME. */
-    int dir_fd;                 /* Open on 'dir'. */
+    int dir_fd;                 /* Open on 'dir', flock()ed: one process
+                                 * per spool. */
     spool_deliver_func *deliver;
     void *state;                /* For 'deliver'. */
     uint64_t max;               /* See struct spool_options. */
@@ -213,7 +215,21 @@ spool_create(const struct spool_options *opts, const char *name,
     error = mkdir_p(spool->dir, 0750);
     if (!error) {
         spool->dir_fd = open(spool->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        error = spool->dir_fd < 0 ? errno : scan_dir(spool, spool->dir, true);
+        error = spool->dir_fd < 0 ? errno : 0;
+    }
+    if (!error && flock(spool->dir_fd, LOCK_EX | LOCK_NB)) {
+        char *msg = (errno == EWOULDBLOCK
+                     ? xasprintf("spool %s: in use by another process (two "
+                                 "analyzers cannot share a spool: give each "
+                                 "its own [analyzer] spool)", spool->dir)
+                     : xasprintf("spool %s: cannot lock directory (%s)",
+                                 spool->dir, strerror(errno)));
+
+        spool_destroy(spool);
+        return msg;
+    }
+    if (!error) {
+        error = scan_dir(spool, spool->dir, true);
     }
     if (error) {
         char *msg = xasprintf("spool %s: cannot open directory (%s)",

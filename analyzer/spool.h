@@ -16,7 +16,9 @@
  * SIGKILL), so that nothing spooled is lost; a record is re-sent as it is,
  * so a duplicate carries the same incident id.  While it has no backlog,
  * spool_run() looks again every few seconds for files the operator put
- * back (moved from failed/, say) and delivers them.
+ * back (moved from failed/, say) and delivers them.  The directory is
+ * locked (flock) while the spool is open: a second process that opens the
+ * same spool gets an error, not a share of the deliveries.
  *
  * vnmon-analyzer.c creates one spool per sink after routing
  * (analyzer/route.h); records are read back with alert_record_parse()

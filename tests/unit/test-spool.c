@@ -473,6 +473,34 @@ test_put_back(void **statep)
     assert_int_equal(count_entries(f->dir), 1);
 }
 
+/* One process per spool: a second opening of the same spool is refused
+ * (flock) while the first is open, and works once it is closed. */
+static void
+test_lock(void **statep)
+{
+    struct fixture *f = *statep;
+    struct spool *second = NULL;
+    char *error;
+
+    open_spool(f);
+    error = spool_create(&f->opts, "sink-1", fake_deliver, f, &second);
+    assert_non_null(error);
+    assert_null(second);
+    assert_non_null(strstr(error, "in use by another process"));
+    assert_non_null(strstr(error, f->dir));
+    free(error);
+
+    /* Another sink's spool is another directory. */
+    assert_null(spool_create(&f->opts, "sink-2", fake_deliver, f, &second));
+    spool_destroy(second);
+    second = NULL;
+
+    spool_destroy(f->spool);
+    f->spool = NULL;
+    assert_null(spool_create(&f->opts, "sink-1", fake_deliver, f, &second));
+    spool_destroy(second);
+}
+
 /* A sink name that is not a safe file name is escaped. */
 static void
 test_name(void **statep)
@@ -503,6 +531,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_max, setup, teardown),
         cmocka_unit_test_setup_teardown(test_failed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_put_back, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_lock, setup, teardown),
         cmocka_unit_test_setup_teardown(test_name, setup, teardown),
     };
 
