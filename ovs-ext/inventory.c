@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/bw-series.h"
 #include "lib/flow-codec.h"
 #include "lib/log.h"
 #include "lib/redis.h"
@@ -1545,6 +1546,57 @@ inventory_to_json(const struct inventory *inv)
 
 /* ----------------------------------------------------------------- Redis */
 
+/* Queues each tenant's part of snapshot 'snap' (INVENTORY_TENANT_KEY). */
+static void
+publish_tenants(const json_t *snap, struct vnm_redis *redis,
+                const char *host_id, uint64_t now)
+{
+    const json_t *ifaces = json_object_get(snap, "interfaces");
+    json_t *by_tenant = json_object();
+    const json_t *iface;
+    const char *tenant;
+    json_t *list;
+    size_t i;
+
+    json_array_foreach (ifaces, i, iface) {
+        tenant = json_string_value(json_object_get(iface, "tenant"));
+        if (!tenant || !*tenant) {
+            continue;
+        }
+        list = json_object_get(by_tenant, tenant);
+        if (!list) {
+            list = json_array();
+            json_object_set_new(by_tenant, tenant, list);
+        }
+        json_array_append(list, (json_t *) iface);
+    }
+    json_object_foreach (by_tenant, tenant, list) {
+        char *esc = bw_escape(tenant);
+        char *key = xasprintf(INVENTORY_TENANT_KEY, esc, host_id);
+        json_t *part = json_pack("{s:i, s:s, s:s, s:I, s:O}",
+                                 "version", INVENTORY_SCHEMA_VERSION,
+                                 "host", host_id, "tenant", tenant,
+                                 "published_ms", (json_int_t) now,
+                                 "interfaces", list);
+        char *text = json_dumps(part, JSON_COMPACT);
+        char ttl[16];
+
+        vnm_assert(text);
+        snprintf(ttl, sizeof ttl, "%d", INVENTORY_TENANT_TTL_S);
+        {
+            const char *argv[] = { "SET", key, text, "EX", ttl };
+            size_t len[] = { 3, strlen(key), strlen(text), 2, strlen(ttl) };
+
+            vnm_redis_append_argv(redis, 5, argv, len);
+        }
+        free(text);
+        json_decref(part);
+        free(key);
+        free(esc);
+    }
+    json_decref(by_tenant);
+}
+
 void
 inventory_publish(const struct inventory *inv, struct vnm_redis *redis,
                   const char *host_id)
@@ -1572,6 +1624,7 @@ inventory_publish(const struct inventory *inv, struct vnm_redis *redis,
         vnm_redis_append_argv(redis, 3, set2, len2);
         vnm_redis_append_argv(redis, 3, sadd, len3);
     }
+    publish_tenants(snap, redis, host_id, now);
     free(text);
     free(now_s);
     free(updated_key);

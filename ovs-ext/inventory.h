@@ -48,6 +48,13 @@ struct vnm_redis;
 /* Redis keys, formatted with the host id. */
 #define INVENTORY_KEY "vnm:{%s}:inventory"
 #define INVENTORY_UPDATED_KEY "vnm:{%s}:inventory:updated_ms"
+/* A tenant's part of a host's inventory, for its own Redis user: the
+ * snapshot's "interfaces" of that tenant only, with "host", "tenant",
+ * "published_ms" and "version"; formatted with the escaped tenant
+ * (bw_escape()) and the host id.  It expires after
+ * INVENTORY_TENANT_TTL_S without a publication (a tenant that left). */
+#define INVENTORY_TENANT_KEY "vnm:t:%s:{%s}:inventory"
+#define INVENTORY_TENANT_TTL_S (3 * INVENTORY_REFRESH_MS / 1000)
 /* The set of host ids that published an inventory. */
 #define INVENTORY_HOSTS_KEY "vnm:inventory:hosts"
 /* Version of the JSON snapshot's schema ("version" member). */
@@ -194,7 +201,8 @@ struct json_t *inventory_to_json(const struct inventory *);
 
 /* Queues (pipelined, vnm_redis_append*()) the writes of the snapshot for
  * host 'host_id' on 'redis': SET INVENTORY_KEY, SET INVENTORY_UPDATED_KEY,
- * SADD INVENTORY_HOSTS_KEY.  The caller flushes (vnm_redis_flush()).
+ * SADD INVENTORY_HOSTS_KEY, and for each tenant with an interface, SET
+ * INVENTORY_TENANT_KEY EX INVENTORY_TENANT_TTL_S.  The caller flushes (vnm_redis_flush()).
  * Commands are dropped, as usual, if Redis is down. */
 void inventory_publish(const struct inventory *, struct vnm_redis *redis,
                        const char *host_id);

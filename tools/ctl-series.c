@@ -1262,10 +1262,15 @@ get_inventory(struct ctl_reader *rd, const char *host)
     json_t *inv = json_object_get(rd->inventories, host);
     json_t *reply = NULL;
 
-    if (inv || rd->tenant) {    /* Host-scoped: not readable by a tenant. */
+    if (inv) {
         return json_is_object(inv) ? inv : NULL;
     }
-    if (!vnm_redis_query(rd->r, &reply, "GET vnm:{%s}:inventory", host)
+    /* A tenant reads its own part (ovs-ext/inventory.h), which has the
+     * same "interfaces", its own only. */
+    if (!(rd->tenant
+          ? vnm_redis_query(rd->r, &reply, "GET vnm:t:%s:{%s}:inventory",
+                            rd->tenant, host)
+          : vnm_redis_query(rd->r, &reply, "GET vnm:{%s}:inventory", host))
         && json_is_string(reply)) {
         inv = json_loads(json_string_value(reply), 0, NULL);
     }
