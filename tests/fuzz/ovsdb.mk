@@ -9,6 +9,7 @@ FUZZ_OVSDB_SRCS = \
 	$(top_srcdir)/tests/fuzz/fuzz-ovsdb.c \
 	$(top_srcdir)/ovs-ext/ovsdb.c \
 	$(top_srcdir)/ovs-ext/inventory.c \
+	$(top_srcdir)/lib/bw-series.c \
 	$(top_srcdir)/lib/log.c \
 	$(top_srcdir)/lib/util.c
 FUZZ_OVSDB_SEEDS = \
@@ -23,7 +24,7 @@ tests/fuzz/fuzz-ovsdb: $(FUZZ_OVSDB_SRCS) \
 		config.h
 	$(AM_V_CCLD)$(MKDIR_P) tests/fuzz && \
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $(JANSSON_CFLAGS) $(EVENT_CFLAGS) \
-	    -o $@ $(FUZZ_OVSDB_SRCS) $(JANSSON_LIBS) $(EVENT_LIBS) -lpthread
+	    -o $@ $(FUZZ_OVSDB_SRCS) $(JANSSON_LIBS) $(EVENT_LIBS) -lpthread -lm
 
 tests/fuzz/corpus/fuzz-ovsdb.stamp: \
 		$(addprefix $(top_srcdir)/,$(FUZZ_OVSDB_SEEDS))
