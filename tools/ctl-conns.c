@@ -500,49 +500,57 @@ print_rows(const json_t *rows)
     }
 }
 
+/* The heading of host part 'h': the host's summary 's', or in tenant scope
+ * (no host summary) the tenant's. */
+static void
+print_heading(const json_t *h, const json_t *s)
+{
+    const json_t *src = json_object_get(s, "sources");
+    const json_t *ts = json_array_get(json_object_get(h, "tenants"), 0);
+    char *peers;
+
+    if (json_is_null(s)) {
+        printf("host %s, tenant %s: %"JSON_INTEGER_FORMAT" open of %"
+               JSON_INTEGER_FORMAT" tracked connections, %"
+               JSON_INTEGER_FORMAT" half-open, %"JSON_INTEGER_FORMAT
+               " new/s\n", ctl_get_str(h, "host"), ctl_get_str(h, "tenant"),
+               ctl_get_int(ts, "connections"), ctl_get_int(ts, "total"),
+               ctl_get_int(ts, "half_open"), ctl_get_int(ts, "new_per_s"));
+        s = ts;
+    } else {
+        printf("host %s: %"JSON_INTEGER_FORMAT" open of %"JSON_INTEGER_FORMAT
+               " tracked connections, %"JSON_INTEGER_FORMAT" half-open, %"
+               JSON_INTEGER_FORMAT" new/s (%"JSON_INTEGER_FORMAT" since "
+               "start); kernel %"JSON_INTEGER_FORMAT", ovs %"
+               JSON_INTEGER_FORMAT"; %"JSON_INTEGER_FORMAT" tracked twice; "
+               "table %"JSON_INTEGER_FORMAT"/%"JSON_INTEGER_FORMAT"%s\n",
+               ctl_get_str(h, "host"), ctl_get_int(s, "connections"),
+               ctl_get_int(s, "total"), ctl_get_int(s, "half_open"),
+               ctl_get_int(s, "new_per_s"), ctl_get_int(s, "new_total"),
+               ctl_get_int(src, "kernel"), ctl_get_int(src, "ovs"),
+               ctl_get_int(s, "duplicates"), ctl_get_int(s, "entries"),
+               ctl_get_int(s, "max"),
+               ctl_get_int(s, "over_cap") ? " (FULL: some not tracked)"
+               : "");
+    }
+    peers = format_peers(s, HOST_PEERS);
+    printf("  top peers: %s\n", peers);
+    free(peers);
+}
+
 /* The table of one host. */
 static void
 print_host(const json_t *h)
 {
     const json_t *s = json_object_get(h, "summary");
-    const json_t *src = json_object_get(s, "sources");
     json_t *rows = json_array();
     const json_t *item;
-    char *peers;
     size_t i;
 
-    if (json_is_null(s)) {
-        /* Tenant scope: the tenant's summary, not the host's. */
-        s = json_array_get(json_object_get(h, "tenants"), 0);
-        printf("host %s, tenant %s: %"JSON_INTEGER_FORMAT" open of %"
-               JSON_INTEGER_FORMAT" tracked connections, %"
-               JSON_INTEGER_FORMAT" half-open, %"JSON_INTEGER_FORMAT
-               " new/s\n", ctl_get_str(h, "host"), ctl_get_str(h, "tenant"),
-               ctl_get_int(s, "connections"), ctl_get_int(s, "total"),
-               ctl_get_int(s, "half_open"), ctl_get_int(s, "new_per_s"));
-        peers = format_peers(s, HOST_PEERS);
-        printf("  top peers: %s\n", peers);
-        free(peers);
-        goto rows;
+    print_heading(h, s);
+    if (!json_is_null(s)) {
+        add_row(rows, "host", ctl_get_str(h, "host"), NULL, s);
     }
-    peers = format_peers(s, HOST_PEERS);
-    printf("host %s: %"JSON_INTEGER_FORMAT" open of %"JSON_INTEGER_FORMAT
-           " tracked connections, %"JSON_INTEGER_FORMAT" half-open, %"
-           JSON_INTEGER_FORMAT" new/s (%"JSON_INTEGER_FORMAT" since start); "
-           "kernel %"JSON_INTEGER_FORMAT", ovs %"JSON_INTEGER_FORMAT
-           "; %"JSON_INTEGER_FORMAT" tracked twice; table %"
-           JSON_INTEGER_FORMAT"/%"JSON_INTEGER_FORMAT"%s\n",
-           ctl_get_str(h, "host"), ctl_get_int(s, "connections"),
-           ctl_get_int(s, "total"), ctl_get_int(s, "half_open"),
-           ctl_get_int(s, "new_per_s"), ctl_get_int(s, "new_total"),
-           ctl_get_int(src, "kernel"), ctl_get_int(src, "ovs"),
-           ctl_get_int(s, "duplicates"), ctl_get_int(s, "entries"),
-           ctl_get_int(s, "max"),
-           ctl_get_int(s, "over_cap") ? " (FULL: some not tracked)" : "");
-    printf("  top peers: %s\n", peers);
-    free(peers);
-    add_row(rows, "host", ctl_get_str(h, "host"), NULL, s);
-rows:
     json_array_foreach (json_object_get(h, "tenants"), i, item) {
         add_row(rows, "tenant", ctl_get_str(item, "tenant"),
                 ctl_get_str(item, "tenant"), item);
