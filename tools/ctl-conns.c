@@ -184,17 +184,28 @@ static json_t *read_listed(struct vnm_redis *, const char *host,
                            json_t *summary, json_t *tenants, json_t *vms,
                            int *errorp);
 
-/* Reads the summary at 'key' into '*summaryp' (null if there is none).
- * Returns 0 or the error of the Redis query (reported). */
+/* Reads the summary of 'host' (of 'tenant' if non-null) into '*summaryp'
+ * (null if there is none).  Returns 0 or the error of the Redis query
+ * (reported). */
 static int
-read_summary(struct vnm_redis *r, const char *key, json_t **summaryp)
+read_summary(struct vnm_redis *r, const char *host, const char *tenant,
+             json_t **summaryp)
 {
+    char *key = summary_key(host, tenant, NULL);
     json_t *reply;
     int error = ctl_query(r, &reply, "GET %s", key);
 
     *summaryp = error ? NULL : parse_summary(reply);
     json_decref(reply);
+    free(key);
     return error;
+}
+
+/* True if VM 'vm' (named 'name', or null) passes --vm of 'f'. */
+static bool
+vm_selected(const struct conns_filter *f, const char *vm, const char *name)
+{
+    return !f->vm || !strcmp(f->vm, vm) || (name && !strcmp(f->vm, name));
 }
 
 /* Reads the summaries of 'host' that 'f' selects into a new object
@@ -204,13 +215,11 @@ static json_t *
 conns_read_host(struct vnm_redis *r, const char *host,
                 const struct conns_filter *f, int *errorp)
 {
-    char *key = summary_key(host, NULL, NULL);
     json_t *summary, *vms, *tenants;
     const json_t *item;
     size_t i;
 
-    *errorp = read_summary(r, key, &summary);
-    free(key);
+    *errorp = read_summary(r, host, NULL, &summary);
     if (!summary) {
         return NULL;
     }
@@ -231,8 +240,7 @@ conns_read_host(struct vnm_redis *r, const char *host,
         const char *t = json_string_value(json_object_get(item, "tenant"));
 
         if (!vm || (f->tenant && (!t || strcmp(f->tenant, t)))
-            || (f->vm && strcmp(f->vm, vm)
-                && (!name || strcmp(f->vm, name)))) {
+            || !vm_selected(f, vm, name)) {
             continue;
         }
         json_array_append_new(vms, json_pack("[s,s?]", vm, t));
@@ -250,13 +258,11 @@ conns_read_tenant_host(struct vnm_redis *r, const char *host,
                        const char *tenant, const struct conns_filter *f,
                        int *errorp)
 {
-    char *key = summary_key(host, tenant, NULL);
     json_t *summary, *vms, *out;
     const json_t *item;
     size_t i;
 
-    *errorp = read_summary(r, key, &summary);
-    free(key);
+    *errorp = read_summary(r, host, tenant, &summary);
     if (!summary) {
         return NULL;
     }
@@ -265,8 +271,7 @@ conns_read_tenant_host(struct vnm_redis *r, const char *host,
         const char *vm = json_string_value(json_object_get(item, "vm"));
         const char *name = json_string_value(json_object_get(item, "name"));
 
-        if (vm && (!f->vm || !strcmp(f->vm, vm)
-                   || (name && !strcmp(f->vm, name)))) {
+        if (vm && vm_selected(f, vm, name)) {
             json_array_append_new(vms, json_pack("[s,s]", vm, tenant));
         }
     }
