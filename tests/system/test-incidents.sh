@@ -45,8 +45,10 @@ cat >>"$VNM_LAB_DIR/etc/analyzer.conf" <<CONF
 
 [detector "ip-spoof"]
 CONF
-# The second analyzer: its own host id, log, pid file, consumer and sink.
+# The second analyzer: its own host id, log, pid file, consumer, sink and
+# spool (an analyzer locks its spool).
 sed -e "s|^host_id = .*|host_id = $VNM_LAB_NAME-a2|" \
+    -e "s|^spool = .*|spool = $VNM_LAB_DIR/spool2|" \
     -e "s|analyzer.log|analyzer2.log|" \
     -e "s|vnmon-analyzer.pid|vnmon-analyzer2.pid|" \
     -e "s|^consumer = a1|consumer = a2|" \
