@@ -854,7 +854,7 @@ write_rollups(struct bw *bw, struct batch *b, enum bw_res res, uint64_t t,
                 char *et = bw_escape(e->tenant);
                 /* The tenant's own list of hosts: what its Redis user
                  * (vnmonctl tenant add) can read to find its series. */
-                char *thosts = xasprintf("vnm:t:%s:bw:hosts", et);
+                char *thosts = bw_tenant_hosts_key(et);
 
                 batch_cmd(b, 3, (const char *[]) { "SADD", tenants, et });
                 batch_cmd(b, 3, (const char *[]) { "SADD", thosts,

@@ -1631,9 +1631,10 @@ ct_core_write(struct ct_core *core, struct vnm_redis *r, uint64_t now_ms)
             /* The tenant's list of hosts (shared with the bandwidth
              * series): where its Redis user finds this summary. */
             char *et = bw_escape(ct_vmmap_tenant_name(core->map, t));
+            char *key = bw_tenant_hosts_key(et);
 
-            vnm_redis_append(r, "SADD vnm:t:%s:bw:hosts %s", et,
-                             core->host);
+            vnm_redis_append(r, "SADD %s %s", key, core->host);
+            free(key);
             free(et);
         }
     }

@@ -132,6 +132,12 @@ bw_cov_prefix(const char *host)
 }
 
 char *
+bw_tenant_hosts_key(const char *esc)
+{
+    return xasprintf("vnm:t:%s:bw:hosts", esc);
+}
+
+char *
 bw_key(const char *prefix, enum bw_res res, const char *kind,
        const char *id, uint64_t t, unsigned int *field)
 {

@@ -143,6 +143,11 @@ char *bw_prefix(const char *host, const char *tenant);
 /* The prefix of a host's coverage series, "vnm:cov:{HOST}" (see "Coverage for
  * tenants" above).  Malloc'd. */
 char *bw_cov_prefix(const char *host);
+/* The key of the set of hosts with data of the tenant escaped as 'esc'
+ * (bw_escape()), "vnm:t:ESC:bw:hosts": written by the agent's bandwidth
+ * and conntrack writers, read by vnmonctl in a tenant's scope.
+ * Malloc'd. */
+char *bw_tenant_hosts_key(const char *esc);
 
 /* The key of the span of resolution 'res' that holds second 't' of series
  * (kind, id) under 'prefix' ('id' unescaped; "-" when the kind has none),

@@ -126,15 +126,17 @@ static json_t *
 conns_tenant_hosts(struct vnm_redis *r, const struct ctl_options *opts,
                    const char *tenant)
 {
-    char *esc = bw_escape(tenant);
     json_t *members;
+    char *esc, *key;
     int error;
 
     if (opts->host) {
-        free(esc);
         return json_pack("[s]", opts->host);
     }
-    error = ctl_query(r, &members, "SMEMBERS vnm:t:%s:bw:hosts", esc);
+    esc = bw_escape(tenant);
+    key = bw_tenant_hosts_key(esc);
+    error = ctl_query(r, &members, "SMEMBERS %s", key);
+    free(key);
     free(esc);
     if (error || !json_is_array(members)) {
         json_decref(members);

@@ -22,6 +22,7 @@
 #include "lib/bw-series.h"
 #include "lib/redis.h"
 #include "lib/util.h"
+#include "ovs-ext/inventory.h"
 
 /* Commands per pipeline: bounds the memory of one batch of replies. */
 
@@ -1112,7 +1113,7 @@ read_members(struct ctl_reader *rd, const char *host, struct member **msp,
     if (host) {
         hosts = json_pack("[s]", host);
     } else if (rd->tenant) {
-        char *key = xasprintf("vnm:t:%s:bw:hosts", rd->tenant);
+        char *key = bw_tenant_hosts_key(rd->tenant);
 
         error = vnm_redis_query(rd->r, &hosts, "SMEMBERS %s", key);
         if (error) {
@@ -1261,20 +1262,21 @@ get_inventory(struct ctl_reader *rd, const char *host)
 {
     json_t *inv = json_object_get(rd->inventories, host);
     json_t *reply = NULL;
+    char *key;
 
     if (inv) {
         return json_is_object(inv) ? inv : NULL;
     }
     /* A tenant reads its own part (ovs-ext/inventory.h), which has the
      * same "interfaces", its own only. */
-    if (!(rd->tenant
-          ? vnm_redis_query(rd->r, &reply, "GET vnm:t:%s:{%s}:inventory",
-                            rd->tenant, host)
-          : vnm_redis_query(rd->r, &reply, "GET vnm:{%s}:inventory", host))
+    key = (rd->tenant ? xasprintf(INVENTORY_TENANT_KEY, rd->tenant, host)
+           : xasprintf(INVENTORY_KEY, host));
+    if (!vnm_redis_query(rd->r, &reply, "GET %s", key)
         && json_is_string(reply)) {
         inv = json_loads(json_string_value(reply), 0, NULL);
     }
     json_decref(reply);
+    free(key);
     json_object_set_new(rd->inventories, host, inv ? inv : json_null());
     return json_is_object(inv) ? inv : NULL;
 }

@@ -53,8 +53,10 @@ read_live(struct vnm_redis *r, const char *only, const char *tenant,
         hosts = json_pack("[s]", only);
     } else if (tenant) {
         char *esc = bw_escape(tenant);
+        char *key = bw_tenant_hosts_key(esc);
 
-        error = ctl_query(r, &hosts, "SMEMBERS vnm:t:%s:bw:hosts", esc);
+        error = ctl_query(r, &hosts, "SMEMBERS %s", key);
+        free(key);
         free(esc);
     } else {
         error = ctl_query(r, &hosts, "SMEMBERS vnm:bw:hosts");
